@@ -1,0 +1,35 @@
+"""Shared fixtures: the repository's paths and the reference solution module."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import settings
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_PATH = REPO / "solutions" / "hw1" / "hw1.py"
+
+settings.register_profile("grader-tests", derandomize=True, database=None, deadline=None, print_blob=False)
+settings.load_profile("grader-tests")
+
+
+def load_module(path: Path, name: str):
+    """Import the file at `path` as a fresh module called `name`."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def reference():
+    """The reference solution of homework 1, imported from solutions/hw1/hw1.py."""
+    return load_module(REFERENCE_PATH, "hw1_reference")
+
+
+@pytest.fixture
+def python() -> str:
+    return sys.executable
