@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import math
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from grader.errors import UsageError
 from grader.model import Assignment
@@ -90,3 +93,57 @@ def module_functions(source: str) -> dict[str, str]:
             docstring = ast.get_docstring(node) or ""
             functions[node.name] = docstring.strip().splitlines()[0] if docstring.strip() else ""
     return functions
+
+
+def load_reference(assignment: Assignment) -> ModuleType:
+    """Import the reference solution (trusted instructor code) under a private module name."""
+    return _import_file(assignment.reference, f"_grader_reference_{assignment.name}")
+
+
+def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, list]:
+    """The assignment's checks and misconceptions, from `checks.py` in its folder.
+
+    `checks.py` defines `build(reference) -> (checks, misconceptions)`; it may import its
+    sibling modules relatively (the folder is loaded as a package).
+
+    Raises:
+        UsageError: checks.py is missing, or its checks do not cover the assignment's points.
+    """
+    from grader.checks import VISIBILITIES, Check
+
+    package_name = f"_grader_assignment_{assignment.name}"
+    init = assignment.directory / "__init__.py"
+    checks_file = assignment.directory / "checks.py"
+    if not checks_file.is_file():
+        raise UsageError(f"{checks_file} does not exist: an assignment needs its checks")
+    if package_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            package_name, init if init.is_file() else None, submodule_search_locations=[str(assignment.directory)]
+        )
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[package_name] = package
+        if init.is_file():
+            spec.loader.exec_module(package)
+    module = importlib.import_module(f"{package_name}.checks")
+    checks, misconceptions = module.build(reference)
+    for check in checks:
+        if not isinstance(check, Check):
+            raise UsageError(f"{checks_file}: build() returned {check!r}, which is not a Check")
+        if check.function not in assignment.points:
+            raise UsageError(f"{checks_file}: check {check.name!r} grades {check.function!r}, which has no points")
+        if check.weight <= 0 or check.visibility not in VISIBILITIES:
+            raise UsageError(f"{checks_file}: check {check.name!r} needs a positive weight and a visibility in {VISIBILITIES}")
+    unchecked = [name for name in assignment.points if not any(c.function == name for c in checks)]
+    if unchecked:
+        raise UsageError(f"{checks_file}: no check grades {', '.join(unchecked)}")
+    names = [check.name for check in checks]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{checks_file}: two checks share a name; names must be unique")
+    return list(checks), list(misconceptions)
+
+
+def _import_file(path: Path, name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -7,7 +7,12 @@ error (one line on stderr), 1 only for a fault of the grader itself.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
+import tempfile
+import time
+import traceback
 from pathlib import Path
 
 from grader import __version__
@@ -41,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("assignment", help="assignment name, e.g. hw1")
     release.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: the assignment's template folder)")
     release.set_defaults(run=_run_release)
+
+    grade = commands.add_parser("grade", help="grade one submission (.py, .ipynb, or a folder holding one)")
+    grade.add_argument("assignment", help="assignment name, e.g. hw1")
+    grade.add_argument("submission", type=Path, help="the student's hw1.py or hw1.ipynb, or a folder holding one")
+    grade.add_argument("--results-json", type=Path, metavar="FILE", help="write Gradescope's results.json here")
+    grade.add_argument("--feedback", type=Path, metavar="FILE", help="write the student's feedback (Markdown) here")
+    grade.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    grade.set_defaults(run=_run_grade)
     return parser
 
 
@@ -51,6 +64,54 @@ def _run_release(args: argparse.Namespace) -> int:
     for path in write_template(assignment, args.out):
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _run_grade(args: argparse.Namespace) -> int:
+    from grader.model import Report
+    from grader.pipeline import grade_submission
+    from grader.report.feedback import feedback_markdown
+    from grader.report.results_json import results_json
+    from grader.report.terminal import terminal_table
+
+    assignment = load_assignment(args.assignment, args.assignments)
+    if not args.submission.exists():
+        raise UsageError(f"submission {args.submission} does not exist")
+    started = time.perf_counter()
+    status = EXIT_OK
+    try:
+        report = grade_submission(assignment, args.submission)
+    except UsageError:
+        raise
+    except Exception as error:  # a fault of the grader: still write a valid results.json that says so
+        status = EXIT_GRADER_FAULT
+        fault = f"{type(error).__name__}: {error}"
+        print(f"grader: internal error while grading {args.submission}: {fault}", file=sys.stderr)
+        traceback.print_exc(file=sys.stderr)
+        report = Report(assignment=assignment.name, submission=args.submission.name, results=(), notes=(),
+                        student_output="", execution_time=time.perf_counter() - started,
+                        function_points=dict(assignment.points), grader_fault=fault)
+    if args.results_json:
+        write_atomic(args.results_json, json.dumps(results_json(report), indent=2) + "\n")
+    if args.feedback:
+        write_atomic(args.feedback, feedback_markdown(report))
+    if not args.quiet:
+        print(terminal_table(report))
+    return status
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the whole new one, never a part."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
+    try:
+        with handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
 
 
 def main(argv: list[str] | None = None) -> int:

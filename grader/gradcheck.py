@@ -35,15 +35,17 @@ def numerical_gradient(loss: Callable[[], float], x: np.ndarray, eps: float = 1e
     return gradient
 
 
-def relative_error(a: np.ndarray, b: np.ndarray) -> float:
-    """CS231n's relative error, taken over the whole array:  max|a - b| / max(1e-8, max|a| + max|b|).
+def relative_error(a: np.ndarray, b: np.ndarray, floor: float = 1e-8) -> float:
+    """CS231n's relative error, taken over the whole array:  max|a - b| / max(floor, max|a| + max|b|).
 
     Scaling by the largest entries (rather than entry by entry) keeps gradients that are
     exactly 0, such as those of masked positions, from turning round-off into a large error.
+    A larger `floor` makes tiny gradients (where finite differences are mostly round-off)
+    compare by absolute difference instead.
     """
     a = np.asarray(a, dtype=np.float64)
     b = np.asarray(b, dtype=np.float64)
     if a.size == 0:
         return 0.0
-    scale = max(1e-8, float(np.max(np.abs(a)) + np.max(np.abs(b))))
+    scale = max(floor, float(np.max(np.abs(a)) + np.max(np.abs(b))))
     return float(np.max(np.abs(a - b)) / scale)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -32,3 +32,47 @@ class Assignment:
     @property
     def max_score(self) -> float:
         return float(sum(self.points.values()))
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: all or nothing of its points, and what the student should read."""
+
+    function: str
+    name: str
+    score: float
+    max_score: float
+    passed: bool
+    message: str
+    visibility: str
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything known about one graded submission, ready for the writers."""
+
+    assignment: str
+    submission: str
+    results: tuple[CheckResult, ...]
+    notes: tuple[str, ...]
+    student_output: str
+    execution_time: float
+    function_points: Mapping[str, float]
+    grader_fault: str | None = None
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return round(float(sum(r.score for r in self.results)), 6)
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(self.function_points.values()))
+
+    def function_scores(self) -> dict[str, tuple[float, float]]:
+        """(score, points) per function, in the assignment's order."""
+        scores = {name: [0.0, points] for name, points in self.function_points.items()}
+        for result in self.results:
+            scores.setdefault(result.function, [0.0, 0.0])[0] += result.score
+        return {name: (round(s, 6), p) for name, (s, p) in scores.items()}

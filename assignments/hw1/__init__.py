@@ -1,0 +1,1 @@
+"""Homework 1: hidden checks and misconceptions (private to instructors)."""

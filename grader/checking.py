@@ -1,0 +1,167 @@
+"""The one place hypothesis runs: each check against the student's module, into CheckResults.
+
+Every check gets its own fixed seed and no example database, so the same submission meets
+the same cases on every run and machine. Hypothesis shrinks a failure to its smallest case;
+the message is built from that case by the grader, never taken from hypothesis.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from typing import Any, Sequence
+
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.errors import HypothesisException
+
+from grader.checks import Case, Check, CheckFailure
+from grader.diagnosis import Misconception, diagnose
+from grader.model import CheckResult
+from grader.sandbox import StudentAbort, StudentModule, StudentRaised
+from grader.scoring import check_points
+from grader.strategies import variants
+
+
+def _settings(max_examples: int) -> settings:
+    return settings(
+        max_examples=max_examples, database=None, deadline=None, derandomize=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink), suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False, print_blob=False, verbosity=Verbosity.quiet,
+    )
+
+
+def check_seed(check: Check) -> int:
+    return zlib.crc32(check.name.encode("utf-8"))
+
+
+def _where(error: StudentRaised) -> str:
+    where = error.where or {}
+    if isinstance(where.get("line"), int):
+        return f" ({where.get('file')}, line {where['line']})"
+    return ""
+
+
+class _Failure:
+    """The outcome of running one check that did not pass."""
+
+    def __init__(self, message: str, case: Case | None, got: Any = None, error: str | None = None):
+        self.message, self.case, self.got, self.error = message, case, got, error
+
+
+CASES_PER_EXAMPLE = 4
+
+
+def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
+    """Run one check under hypothesis; None if it passed.
+
+    A check whose verify makes exactly one call draws CASES_PER_EXAMPLE cases per
+    hypothesis example and sends their calls together: hypothesis's own cost is shared by
+    several cases, and the worker computes the next answer while this process checks one.
+    """
+    group_size = CASES_PER_EXAMPLE if check.single_call else 1
+    examples = max(1, -(-check.max_examples // group_size))
+    current: dict[str, Case] = {}
+
+    def live_student(*args: Any, **kwargs: Any) -> Any:
+        return module.call(check.function, *args, **kwargs)
+
+    def prefetched_student(case: Case):
+        """The answer already requested for `case`, served once; any other call goes live."""
+        unused = [True]
+
+        def student(*args: Any, **kwargs: Any) -> Any:
+            if unused[0] and _same_call(args, kwargs, case):
+                unused[0] = False
+                return module.next_answer()
+            return live_student(*args, **kwargs)
+
+        return student
+
+    @seed(check_seed(check))
+    @_settings(examples)
+    @given(variants(check.cases, group_size))
+    def property_test(group: tuple[Case, ...]) -> None:
+        if group_size > 1:
+            module.send_calls(check.function, [(case.args, dict(case.kwargs)) for case in group])
+        for case in group:
+            current["case"] = case
+            student = prefetched_student(case) if group_size > 1 else live_student
+            try:
+                check.verify(student, case)
+            except StudentRaised as error:
+                failure = CheckFailure(f"{check.function} raised {error.type_name}: {error.message}{_where(error)}")
+                failure.error = f"{error.type_name}: {error.message}"
+                failure.case = case
+                raise failure from None
+            except CheckFailure as failure:
+                failure.case = case
+                raise
+
+    try:
+        property_test()
+    except CheckFailure as failure:
+        return _Failure(failure.message, failure.case, failure.got, getattr(failure, "error", None))
+    except StudentAbort:
+        raise
+    except (HypothesisException, ExceptionGroup):
+        return _Failure(f"{check.function} gave different results for the same input; is it random or stateful?",
+                        current.get("case"))
+    return None
+
+
+def _same_call(args: tuple, kwargs: dict, case: Case) -> bool:
+    return (len(args) == len(case.args) and all(a is b for a, b in zip(args, case.args))
+            and kwargs.keys() == case.kwargs.keys() and all(kwargs[k] is case.kwargs[k] for k in kwargs))
+
+
+def run_checks(checks: Sequence[Check], module: StudentModule | None, function_points, misconceptions: Sequence[Misconception],
+               missing: dict[str, str], reference: Any = None) -> list[CheckResult]:
+    """Run every check against `module`, in order.
+
+    `missing` maps a function to the reason it cannot be called at all (not defined, the
+    submission did not load); its checks fail with that reason and make no call. A check
+    that times out or kills the worker fails, and so do the later checks of its function,
+    without calling it again.
+    """
+    points = check_points(checks, function_points)
+    aborted = dict(missing)
+    results = []
+    for check, max_score in zip(checks, points):
+        started = time.perf_counter()
+        if check.function in aborted:
+            failure = _Failure(f"not run: {aborted[check.function]}", None)
+        else:
+            try:
+                failure = _run_hypothesis(check, module)
+            except StudentAbort as abort:
+                aborted[check.function] = abort.reason
+                failure = _Failure(abort.reason, None)
+        message = "" if failure is None else _message(check, failure, misconceptions, reference)
+        results.append(CheckResult(
+            function=check.function, name=check.name, score=max_score if failure is None else 0.0,
+            max_score=max_score, passed=failure is None, message=message, visibility=check.visibility,
+            seconds=time.perf_counter() - started,
+        ))
+    return results
+
+
+def _message(check: Check, failure: _Failure, misconceptions: Sequence[Misconception], reference: Any) -> str:
+    hints = []
+    if failure.case is not None:
+        expected = None
+        try:
+            expected = getattr(reference, check.function)(*failure.case.args, **dict(failure.case.kwargs))
+        except Exception:  # e.g. a case on which the reference raises (the ValueError checks)
+            pass
+        hints = diagnose(list(misconceptions), check.function, failure.case, failure.got, failure.error, expected)
+    if check.hidden:
+        lines = ["Failed. This check is hidden: its inputs and results are not shown."]
+    elif failure.case is not None:
+        lines = [f"Failed on {failure.case.summary}: {failure.message}"]
+    else:
+        lines = [f"Failed: {failure.message}"]
+    if hints:
+        first, others = hints[0], hints[1:]
+        lines.append(f"Likely cause: {first.title}. {first.explanation}")
+        lines += [f"Or perhaps: {other.title}. {other.explanation}" for other in others]
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""What a check is, and the kinds of check an assignment builds its own from.
+
+A check grades one function on cases that hypothesis generates. Its `verify(student, case)`
+calls the student's function (through the sandbox) and raises CheckFailure with a message
+the student can act on; it never shows hypothesis's own text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+from grader.compare import as_float_array, compare_outputs, describe_value
+from grader.gradcheck import numerical_gradient, relative_error
+from grader.strategies import CaseRecipe
+
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+GRADIENT_ERROR_FLOOR = 1e-2
+
+
+@dataclass(frozen=True)
+class Case:
+    """One generated input: the call's arguments and a summary of its shapes for feedback."""
+
+    args: tuple
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    summary: str = ""
+
+
+class CheckFailure(AssertionError):
+    """The student's function failed a check; `message` says how, `got` is what it returned."""
+
+    def __init__(self, message: str, got: Any = None):
+        super().__init__(message)
+        self.message, self.got = message, got
+        self.case: Case | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """One graded property of one function.
+
+    `weight` shares out the function's points among its checks. `visibility` follows
+    Gradescope: anything but "visible" hides the check's inputs and numbers from feedback.
+    """
+
+    function: str
+    description: str
+    cases: CaseRecipe
+    verify: Callable[[Callable[..., Any], Case], None]
+    weight: float = 1.0
+    max_examples: int = 50
+    visibility: str = "visible"
+    single_call: bool = False  # verify calls the student exactly once, with case.args and case.kwargs
+
+    @property
+    def name(self) -> str:
+        return f"{self.function}: {self.description}"
+
+    @property
+    def hidden(self) -> bool:
+        return self.visibility != "visible"
+
+
+def _expect(got: Any, expected: Any, names: Sequence[str], rtol: float, atol: float) -> None:
+    problem = compare_outputs(got, expected, names, rtol, atol)
+    if problem:
+        raise CheckFailure(problem, got)
+
+
+def agreement(function: str, description: str, cases, reference: Callable, outputs: Sequence[str],
+              *, rtol: float = 1e-6, atol: float = 1e-9, **options: Any) -> Check:
+    """The student's result equals the reference's, output by output."""
+
+    def verify(student: Callable, case: Case) -> None:
+        got = student(*case.args, **case.kwargs)
+        _expect(got, reference(*case.args, **case.kwargs), outputs, rtol, atol)
+
+    return Check(function, description, cases, verify, single_call=True, **options)
+
+
+def shape_and_dtype(function: str, cases, reference: Callable, outputs: Sequence[str], **options: Any) -> Check:
+    """Each output has the reference's shape and a float64 dtype (or the reference's dtype kind)."""
+
+    def verify(student: Callable, case: Case) -> None:
+        got = student(*case.args, **case.kwargs)
+        expected = reference(*case.args, **case.kwargs)
+        got_items = got if len(outputs) > 1 else (got,)
+        expected_items = expected if len(outputs) > 1 else (expected,)
+        if len(outputs) > 1 and (not isinstance(got, tuple) or len(got) != len(outputs)):
+            raise CheckFailure(f"expected a tuple ({', '.join(outputs)}), got {describe_value(got)}", got)
+        for name, item, reference_item in zip(outputs, got_items, expected_items):
+            reference_item = np.asarray(reference_item)
+            array, problem = as_float_array(name, item)
+            if problem:
+                raise CheckFailure(problem, got)
+            if array.shape != reference_item.shape:
+                raise CheckFailure(f"{name}: expected shape {reference_item.shape}, got {array.shape}", got)
+            got_dtype = np.asarray(item).dtype
+            wanted = np.dtype(np.float64) if reference_item.dtype.kind == "f" else reference_item.dtype
+            if got_dtype != wanted and not (wanted.kind in "iu" and got_dtype.kind in "iu"):
+                raise CheckFailure(f"{name}: expected dtype {wanted}, got {got_dtype}", got)
+
+    return Check(function, "output shapes and dtypes", cases, verify, single_call=True, **options)
+
+
+def property_holds(function: str, description: str, cases, predicate: Callable[[Any, Case], str | None], **options: Any) -> Check:
+    """`predicate(result, case)` returns None when the property holds, else what is wrong."""
+
+    def verify(student: Callable, case: Case) -> None:
+        got = student(*case.args, **case.kwargs)
+        problem = predicate(got, case)
+        if problem:
+            raise CheckFailure(problem, got)
+
+    return Check(function, description, cases, verify, single_call=True, **options)
+
+
+def raises(function: str, description: str, cases, exception: str = "ValueError", **options: Any) -> Check:
+    """The student's function raises `exception` (by type name) on every case."""
+    from grader.sandbox import StudentRaised
+
+    def verify(student: Callable, case: Case) -> None:
+        try:
+            got = student(*case.args, **case.kwargs)
+        except StudentRaised as error:
+            if error.type_name != exception:
+                raise CheckFailure(f"expected {exception}, but it raised {error.type_name}: {error.message}") from None
+            return
+        raise CheckFailure(f"expected {exception}, but it returned {describe_value(got)}", got)
+
+    return Check(function, description, cases, verify, single_call=True, **options)
+
+
+def gradient(function: str, description: str, cases, loss: Callable[[tuple, Mapping], float],
+             wrt: Sequence[tuple[int, str]], *, tolerance: float = 1e-6, **options: Any) -> Check:
+    """The student's gradients equal central finite differences of `loss(args, kwargs)`.
+
+    `wrt` lists (argument index, name) in the order the student's function returns the
+    gradients. The error is CS231n's relative error, over each whole gradient, with a floor
+    of 1e-2 on the scale: a gradient whose entries are all below about 1e-8 compares by
+    absolute difference, since there finite differences are mostly round-off.
+    """
+
+    def verify(student: Callable, case: Case) -> None:
+        got = student(*case.args, **case.kwargs)
+        items = got if len(wrt) > 1 else (got,)
+        if len(wrt) > 1 and (not isinstance(got, tuple) or len(got) != len(wrt)):
+            raise CheckFailure(f"expected a tuple ({', '.join('d' + n for _, n in wrt)}), got {describe_value(got)}", got)
+        args = tuple(np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in case.args)
+        for (index, name), item in zip(wrt, items):
+            array, problem = as_float_array(f"d{name}", item)
+            if problem:
+                raise CheckFailure(problem, got)
+            if array.shape != args[index].shape:
+                raise CheckFailure(f"d{name}: expected shape {args[index].shape}, got {array.shape}", got)
+            numeric = numerical_gradient(lambda: loss(args, case.kwargs), args[index])
+            error = relative_error(array, numeric, floor=GRADIENT_ERROR_FLOOR)
+            if not error < tolerance:
+                raise CheckFailure(f"d{name}: relative error {error:.2g} against finite differences (needs < {tolerance:g})", got)
+
+    return Check(function, description, cases, verify, single_call=True, **options)

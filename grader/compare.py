@@ -1,0 +1,98 @@
+"""Tolerant comparison of what the student returned with what was expected, as one-line summaries.
+
+Arrays are summarised, never dumped: `h_t: max |Δ| = 0.41 at [1, 0, 2]; 5 of 24 entries differ; shape (2, 3, 4)`.
+Every value is converted with np.asarray(..., dtype=float64) before any arithmetic.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from grader.wire import Opaque
+
+RTOL = 1e-6
+ATOL = 1e-9
+
+
+def describe_value(value: Any) -> str:
+    """A short description of a returned value's type and shape."""
+    if isinstance(value, Opaque):
+        return f"a {value.type_name}"
+    if value is None:
+        return "None"
+    if isinstance(value, tuple):
+        return f"a tuple of {len(value)}"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}" if value.ndim else "a scalar"
+    return f"a {type(value).__name__}"
+
+
+def as_float_array(name: str, value: Any) -> tuple[np.ndarray | None, str | None]:
+    """`value` as a float64 array, or None and the reason it is not numeric data."""
+    if isinstance(value, (Opaque, tuple, str)) or value is None:
+        return None, f"{name}: expected numbers, got {describe_value(value)}"
+    try:
+        return np.asarray(value, dtype=np.float64), None
+    except (TypeError, ValueError, OverflowError):
+        return None, f"{name}: expected numbers, got {describe_value(value)}"
+
+
+def _index(flat_index: int, shape: tuple[int, ...]) -> str:
+    return str([int(i) for i in np.unravel_index(flat_index, shape)]) if shape else "[]"
+
+
+def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL, atol: float = ATOL) -> str | None:
+    """None if `got` matches `expected` (same shape, close values), else a one-line summary."""
+    expected = np.asarray(expected, dtype=np.float64)
+    got_array, problem = as_float_array(name, got)
+    if problem:
+        return problem
+    if got_array.shape != expected.shape:
+        return f"{name}: expected shape {expected.shape}, got {got_array.shape}"
+    if got_array.size == 0:
+        return None
+    scale = max(1.0, float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)))
+    close = np.isclose(got_array, expected, rtol=rtol, atol=atol * scale, equal_nan=True)
+    if close.all():
+        return None
+    bad = ~close
+    non_finite = bad & ~np.isfinite(got_array)
+    if non_finite.any():
+        where = int(np.flatnonzero(non_finite)[0])
+        kind = "NaN" if np.isnan(got_array.reshape(-1)[where]) else "inf"
+        return (f"{name}: {kind} at {_index(where, expected.shape)} where a finite value was expected; "
+                f"{int(non_finite.sum())} of {expected.size} entries are not finite; shape {expected.shape}")
+    difference = np.where(bad, np.abs(got_array - expected), 0.0)
+    where = int(np.argmax(np.where(np.isnan(difference), np.inf, difference)))
+    return (f"{name}: max |Δ| = {difference.reshape(-1)[where]:.3g} at {_index(where, expected.shape)}; "
+            f"{int(bad.sum())} of {expected.size} entries differ; shape {expected.shape}")
+
+
+def compare_outputs(got: Any, expected: Any, names: Sequence[str], rtol: float = RTOL, atol: float = ATOL) -> str | None:
+    """Compare a function's whole result. With one name the result is one array; with several, a tuple."""
+    if len(names) == 1:
+        return compare_array(names[0], got, expected, rtol, atol)
+    if not isinstance(got, tuple) or len(got) != len(names):
+        return f"expected a tuple ({', '.join(names)}), got {describe_value(got)}"
+    problems = [compare_array(n, g, e, rtol, atol) for n, g, e in zip(names, got, expected)]
+    problems = [p for p in problems if p]
+    return "; ".join(problems) if problems else None
+
+
+def outputs_match(got: Any, candidate: Any) -> bool:
+    """Whether two results are the same (shapes equal, values close, NaN equal to NaN)."""
+    if isinstance(candidate, tuple):
+        return isinstance(got, tuple) and len(got) == len(candidate) and all(map(outputs_match, got, candidate))
+    got_array, problem = as_float_array("", got)
+    try:
+        candidate_array = np.asarray(candidate, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if problem or got_array.shape != candidate_array.shape:
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.allclose(got_array, candidate_array, rtol=1e-6, atol=1e-9, equal_nan=True))

@@ -1,0 +1,94 @@
+"""Name the misconception behind a failure, when the student's answer matches a known mistake.
+
+An assignment lists its misconceptions. Each is recognised in one of three ways:
+- `implementation`: the function as a student holding the misconception writes it. It
+  matches when every output of the student's answer equals either the misconception's or
+  the reference's, and at least one equals the misconception's where it differs from the
+  reference (so a mistake in one gradient of four is still recognised);
+- `detect(got, expected, case)`: a predicate over the student's answer, the reference's
+  answer and the (smallest) failing case, for mistakes that take many forms;
+- `error_pattern`: a regex searched in "ExceptionType: message" when the student's code raised.
+The failing case is run through them in the trusted process only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from grader.compare import outputs_match
+
+MAX_NAMED = 2
+
+
+@dataclass(frozen=True)
+class Misconception:
+    """A known mistake; `function` None means it applies to every function."""
+
+    label: str
+    title: str
+    explanation: str
+    function: str | None = None
+    implementation: Callable[..., Any] | None = None
+    error_pattern: str | None = None
+    detect: Callable[[Any, Any, Any], bool] | None = None
+
+
+def diagnose(misconceptions: list[Misconception], function: str, case: Any, got: Any = None,
+             error: str | None = None, expected: Any = None) -> list[Misconception]:
+    """The misconceptions (at most MAX_NAMED, distinct titles) that explain the student's behaviour on `case`."""
+    ranked: list[tuple[int, int, Misconception]] = []
+    for order, candidate in enumerate(misconceptions):
+        if candidate.function in (None, function):
+            rank = _explains(candidate, case, got, error, expected)
+            if rank is not None:
+                ranked.append((rank, order, candidate))
+    found: list[Misconception] = []
+    for _, _, candidate in sorted(ranked, key=lambda item: item[:2]):
+        if all(f.title != candidate.title for f in found):
+            found.append(candidate)
+    return found[:MAX_NAMED]
+
+
+def _explains(candidate: Misconception, case: Any, got: Any, error: str | None, expected: Any) -> int | None:
+    """None if the candidate does not explain the answer; else a rank: 0 for an exact
+    reproduction of the whole answer, 1 for a partial one or a detected pattern."""
+    if error is not None:
+        return 0 if candidate.error_pattern and re.search(candidate.error_pattern, error) else None
+    if got is None:
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            if candidate.detect is not None:
+                return 1 if candidate.detect(got, expected, case) else None
+            if candidate.implementation is not None:
+                mistaken = candidate.implementation(*_fresh(case.args), **dict(case.kwargs))
+                if expected is not None and outputs_match(mistaken, expected):
+                    return None  # the mistake makes no difference on this case
+                if outputs_match(got, mistaken):
+                    return 0
+                return 1 if _partial_match(got, mistaken, expected) else None
+    except Exception:  # a misconception that cannot run on this case does not explain it
+        return None
+    return None
+
+
+def _partial_match(got: Any, mistaken: Any, expected: Any) -> bool:
+    if not isinstance(mistaken, tuple) or expected is None:
+        return outputs_match(got, mistaken) and (expected is None or not outputs_match(mistaken, expected))
+    if not isinstance(got, tuple) or len(got) != len(mistaken):
+        return False
+    explained = False
+    for got_item, mistaken_item, expected_item in zip(got, mistaken, expected):
+        if outputs_match(got_item, mistaken_item) and not outputs_match(mistaken_item, expected_item):
+            explained = True
+        elif not outputs_match(got_item, expected_item):
+            return False
+    return explained
+
+
+def _fresh(args: tuple) -> tuple:
+    return tuple(np.array(a) if isinstance(a, np.ndarray) else a for a in args)

@@ -1,0 +1,83 @@
+"""Turn a Jupyter notebook into the cells the worker runs: code cells only, magics neutralised.
+
+IPython syntax is not Python: a line magic (`%timeit f()`), a shell escape (`!pip install x`)
+and a cell magic (`%%bash`) would be syntax errors that cost a student their whole cell. Each
+such line becomes `pass`, so line numbers stay right; a `%%` cell that is not Python is
+skipped. `get_ipython()` returns an object that accepts and ignores any call.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nbformat
+
+from grader.sandbox import Cell
+
+# Cell magics whose body is still Python: keep the body, drop the magic line.
+_PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3"}
+_MAGIC_LINE = re.compile(r"^(\s*)(%|!)")
+_ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w.,\s]+=\s*(%|!)")
+
+PRELUDE = Cell(
+    source=(
+        "class _IgnoredIPython:\n"
+        "    def __getattr__(self, name):\n"
+        "        return lambda *args, **kwargs: None\n"
+        "def get_ipython():\n"
+        "    return _IgnoredIPython()\n"
+        "def display(*args, **kwargs):\n"
+        "    pass\n"
+    ),
+    filename="<notebook prelude>",
+)
+
+
+class NotebookError(Exception):
+    """The file is not a readable Jupyter notebook; the message says why in student terms."""
+
+
+def read_notebook_cells(text: str, name: str) -> list[Cell]:
+    """The code cells of the notebook `text`, in order, each named "NAME cell N" (N counts all cells from 1)."""
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+    except Exception as error:  # nbformat raises NotJSONError, ValidationError, KeyError, ...
+        raise NotebookError(f"{name} is not a valid Jupyter notebook ({_short(error)})") from None
+    cells = notebook.get("cells")
+    if not isinstance(cells, list):
+        raise NotebookError(f"{name} is not a valid Jupyter notebook (it has no list of cells)")
+    code_cells = [PRELUDE]
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(str(part) for part in source)
+        python = neutralise_ipython(str(source))
+        if python is not None:
+            code_cells.append(Cell(python, f"{name} cell {number}"))
+    return code_cells
+
+
+def neutralise_ipython(source: str) -> str | None:
+    """`source` with IPython-only lines replaced by `pass` (same line count); None for a non-Python cell."""
+    lines = source.split("\n")
+    first = lines[0].strip() if lines else ""
+    if first.startswith("%%"):
+        magic = first[2:].split()[0] if first[2:].split() else ""
+        if magic not in _PYTHON_CELL_MAGICS:
+            return None
+        lines[0] = "pass"
+    out = []
+    for line in lines:
+        if _MAGIC_LINE.match(line) or _ASSIGNED_MAGIC.match(line):
+            indent = re.match(r"^\s*", line).group(0)
+            out.append(f"{indent}pass")
+        else:
+            out.append(line)
+    return "\n".join(out)
+
+
+def _short(error: Exception) -> str:
+    text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return text[:160]

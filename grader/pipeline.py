@@ -1,0 +1,60 @@
+"""The order of the steps for one submission: assignment → submission → sandboxed run → checks → report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from grader.assignment import load_checks, load_reference
+from grader.checking import run_checks
+from grader.model import Assignment, Report
+from grader.sandbox import SandboxLimits, StudentModule
+from grader.submission import load_submission
+
+
+def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits()) -> Report:
+    """Grade the submission at `path`. A broken submission is graded (its feedback says why);
+    only a missing path (UsageError) or a fault of the grader raises."""
+    started = time.perf_counter()
+    reference = load_reference(assignment)
+    checks, misconceptions = load_checks(assignment, reference)
+    submission = load_submission(path, assignment.module)
+    notes = list(submission.notes)
+    student_output = ""
+    extra: dict[str, object] = {}
+    if submission.problem:
+        notes.insert(0, f"Nothing could be graded: {submission.problem}.")
+        missing = {name: submission.problem for name in assignment.points}
+        results = run_checks(checks, None, assignment.points, misconceptions, missing, reference)
+    else:
+        with StudentModule(assignment.module, list(submission.cells), limits) as module:
+            load = module.load()
+            notes += [_describe_load_error(error, submission.cells) for error in load.errors]
+            if load.failure:
+                notes.insert(0, f"The submission could not be run: {load.failure}.")
+                missing = {name: load.failure for name in assignment.points}
+            else:
+                graded_file = submission.graded_file or assignment.module
+                missing = {name: f"{graded_file} does not define {name}" for name in assignment.points
+                           if name not in load.defined}
+            results = run_checks(checks, module, assignment.points, misconceptions, missing, reference)
+            student_output = module.output.text()
+            extra = {"student_calls": module.calls, "worker_restarts": module.restarts}
+    return Report(
+        assignment=assignment.name, submission=submission.label, results=tuple(results), notes=tuple(notes),
+        student_output=student_output, execution_time=time.perf_counter() - started,
+        function_points=dict(assignment.points), extra=extra,
+    )
+
+
+def _describe_load_error(error: dict, cells) -> str:
+    where = error.get("where") or {}
+    place = cells[error["cell"]].filename if isinstance(error.get("cell"), int) and error["cell"] < len(cells) else "?"
+    if isinstance(where, dict) and where.get("line") is not None:
+        place = f"{where.get('file', place)}, line {where['line']}"
+    kind = error.get("type", "Error")
+    message = error.get("message", "")
+    if kind == "SyntaxError":
+        return f"{place}: SyntaxError: {message}. Python stopped reading the file there, so nothing in it could be graded."
+    return (f"{place}: {kind} was raised while running the code at the top level: {message}. "
+            "Functions defined before that point were still graded.")

@@ -1,0 +1,1 @@
+"""Pure writers: a Report in, a JSON-ready dict or a string out."""

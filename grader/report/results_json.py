@@ -1,0 +1,55 @@
+"""The Gradescope `results.json` of a report (contract §3)."""
+
+from __future__ import annotations
+
+from grader import __version__
+from grader.model import Report
+
+
+def _points(value: float) -> float:
+    return round(float(value), 4)
+
+
+def summary_text(report: Report) -> str:
+    """The top-level `output`: the score, what went wrong before grading, and where points were lost."""
+    if report.grader_fault:
+        return (f"The grader itself failed, so this submission was not graded ({report.grader_fault}). "
+                "This is not a problem with your code: please tell your instructor.")
+    lines = [f"Score: {_points(report.score):g} / {_points(report.max_score):g}"]
+    lines += report.notes
+    lost = [f"{name} {_points(score):g}/{points:g}" for name, (score, points) in report.function_scores().items() if score < points]
+    if lost:
+        lines.append("Points were lost on: " + ", ".join(lost) + ". Each failed test below says why.")
+    else:
+        lines.append("Every check passed.")
+    return "\n".join(lines)
+
+
+def results_json(report: Report) -> dict:
+    """The Gradescope autograder results: score, max_score, execution_time, output, tests, extra_data."""
+    tests = [
+        {
+            "name": result.name,
+            "score": _points(result.score),
+            "max_score": _points(result.max_score),
+            "status": "passed" if result.passed else "failed",
+            "output": result.message,
+            "tags": [result.function],
+            "visibility": result.visibility,
+        }
+        for result in report.results
+    ]
+    return {
+        "score": _points(report.score),
+        "max_score": _points(report.max_score),
+        "execution_time": round(report.execution_time, 3),
+        "output": summary_text(report),
+        "tests": tests,
+        "extra_data": {
+            "grader_version": __version__,
+            "assignment": report.assignment,
+            "submission": report.submission,
+            "grader_fault": report.grader_fault,
+            **dict(report.extra),
+        },
+    }

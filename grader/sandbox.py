@@ -1,0 +1,303 @@
+"""The trusted handle on the untrusted worker: start it, load the submission, call functions.
+
+A call that hangs or kills the worker costs only that call: the worker's whole process group
+is killed and a fresh worker (with the submission loaded again) serves the next call.
+Whatever comes back is validated by `grader.wire` before anyone looks at it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from grader import wire
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Limits on one worker. Times are wall-clock seconds."""
+
+    call_seconds: float = 5.0
+    load_seconds: float = 10.0
+    cpu_seconds: int = 60
+    address_space_bytes: int = 2 << 30
+    file_size_bytes: int = 16 << 20
+    open_files: int = 64
+    output_bytes: int = 16 << 10
+    max_restarts: int = 12
+
+
+class StudentRaised(Exception):
+    """The student's function raised an exception (data about the submission, not a fault)."""
+
+    def __init__(self, type_name: str, message: str, where: dict | None):
+        super().__init__(f"{type_name}: {message}")
+        self.type_name, self.message, self.where = type_name, message, where
+
+
+class StudentAbort(BaseException):
+    """The call cannot give an answer (timeout, dead worker, missing function, broken load).
+
+    A BaseException so that it stops a hypothesis run at once instead of being shrunk.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Source code to run in the worker; `filename` is what tracebacks and feedback name."""
+
+    source: str
+    filename: str
+
+
+@dataclass
+class LoadReport:
+    """What happened when the submission's cells ran: errors per cell, functions defined."""
+
+    errors: list[dict] = field(default_factory=list)
+    defined: list[str] = field(default_factory=list)
+    failure: str | None = None  # the load itself did not finish (timeout, crash)
+
+
+class _OutputCollector(threading.Thread):
+    """Drains the worker's stdout+stderr, keeping the first `limit` bytes and counting the rest."""
+
+    def __init__(self, fd: int, limit: int, sink: "StudentOutput"):
+        super().__init__(daemon=True)
+        self.fd, self.limit, self.sink = fd, limit, sink
+
+    def run(self) -> None:
+        try:
+            while chunk := os.read(self.fd, 1 << 16):
+                self.sink.add(chunk, self.limit)
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+
+
+class StudentOutput:
+    """The student's printed output across every worker of one submission, bounded."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.kept = bytearray()
+        self.total = 0
+
+    def add(self, chunk: bytes, limit: int) -> None:
+        with self._lock:
+            self.total += len(chunk)
+            room = limit - len(self.kept)
+            if room > 0:
+                self.kept += chunk[:room]
+
+    def text(self) -> str:
+        with self._lock:
+            text = self.kept.decode("utf-8", errors="replace")
+            if self.total > len(self.kept):
+                text += f"\n… ({self.total - len(self.kept)} more bytes not shown)"
+            return text
+
+
+class _WorkerProcess:
+    """One running worker: its process group, its two channels and its output collector."""
+
+    def __init__(self, limits: SandboxLimits, output: StudentOutput, scratch: str):
+        to_worker_r, self.to_worker = os.pipe()
+        self.from_worker, from_worker_w = os.pipe()
+        output_r, output_w = os.pipe()
+        worker_limits = {
+            "cpu_seconds": limits.cpu_seconds,
+            "address_space_bytes": limits.address_space_bytes,
+            "file_size_bytes": limits.file_size_bytes,
+            "open_files": limits.open_files,
+        }
+        env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "HOME": scratch, "TMPDIR": scratch}
+        for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if key in os.environ:
+                env[key] = os.environ[key]
+        command = [sys.executable, "-I", "-m", "grader.worker",
+                   "--fds", str(to_worker_r), str(from_worker_w), "--limits", json.dumps(worker_limits)]
+        try:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
+                pass_fds=(to_worker_r, from_worker_w), cwd=scratch, env=env, start_new_session=True,
+            )
+        finally:
+            for fd in (to_worker_r, from_worker_w, output_w):
+                os.close(fd)
+        self.collector = _OutputCollector(output_r, limits.output_bytes, output)
+        self.collector.start()
+
+    def request(self, header: dict, arrays: list, seconds: float) -> tuple[dict, list]:
+        wire.send_message(self.to_worker, header, arrays)
+        return wire.receive_message(self.from_worker, time.monotonic() + seconds)
+
+    def kill(self) -> str:
+        """Kill the whole process group; return how the worker ended."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        code = self.process.wait()
+        for fd in (self.to_worker, self.from_worker):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.collector.join(timeout=2)
+        return _describe_exit(code)
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit status {code}"
+
+
+class StudentModule:
+    """The student's module, as seen from the trusted side.
+
+    `call(name, *args, **kwargs)` returns the validated result (plain ndarrays, Python
+    scalars, tuples, or wire.Opaque for non-numeric objects), raises StudentRaised when the
+    student's code raised, and StudentAbort when there is no answer to be had.
+    """
+
+    def __init__(self, module_name: str, cells: list[Cell], limits: SandboxLimits = SandboxLimits()):
+        self.module_name, self.cells, self.limits = module_name, cells, limits
+        self.output = StudentOutput()
+        self.load_report: LoadReport | None = None
+        self.calls = 0
+        self.restarts = 0
+        self._worker: _WorkerProcess | None = None
+        self._scratch = tempfile.TemporaryDirectory(prefix="grader-worker-")
+        self._broken: str | None = None
+        self._pending: deque[str] = deque()
+
+    def load(self) -> LoadReport:
+        """Start a worker and run the submission; the first load's report is kept."""
+        worker = _WorkerProcess(self.limits, self.output, self._scratch.name)
+        self._worker = worker
+        header = {"op": "load", "module": self.module_name,
+                  "cells": [{"source": c.source, "filename": c.filename} for c in self.cells]}
+        try:
+            answer, _ = worker.request(header, [], self.limits.load_seconds)
+            report = LoadReport(errors=_as_list(answer.get("errors")), defined=_as_list(answer.get("defined")))
+        except wire.WireTimeout:
+            report = LoadReport(failure=f"running the submission took longer than {self.limits.load_seconds:g} s")
+        except wire.WireError as error:
+            report = LoadReport(failure=f"the worker died while running the submission ({worker.kill()})"
+                                if isinstance(error, wire.WireClosed) else f"the worker sent an invalid answer ({error})")
+        if report.failure:
+            self._stop_worker()
+            self._broken = report.failure
+        if self.load_report is None:
+            self.load_report = report
+        return report
+
+    def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
+        """One call of the student's `function`; see the class docstring for what it returns or raises."""
+        self.send_calls(function, [(args, kwargs)])
+        return self.next_answer()
+
+    def send_calls(self, function: str, calls: list[tuple[tuple, dict]]) -> None:
+        """Send several calls at once; the worker answers each as soon as it is done, so the
+        caller can check one answer (`next_answer`) while the worker computes the next."""
+        self._discard_pending()
+        if self._broken:
+            raise StudentAbort(self._broken)
+        if self._worker is None:
+            if self.restarts >= self.limits.max_restarts:
+                raise StudentAbort(f"the worker was restarted {self.restarts} times; no more calls are made")
+            self.restarts += 1
+            if self.load().failure:
+                raise StudentAbort(self._broken)
+        arrays: list = []
+        packed = [{"args": wire.pack(list(args), arrays), "kwargs": {k: wire.pack(v, arrays) for k, v in kwargs.items()}}
+                  for args, kwargs in calls]
+        try:
+            wire.send_message(self._worker.to_worker, {"op": "calls", "function": function, "calls": packed}, arrays)
+        except wire.WireClosed:
+            ended = self._stop_worker()
+            raise StudentAbort(f"the worker process died before running {function} ({ended})") from None
+        self._pending.extend([function] * len(calls))
+        self.calls += len(calls)
+
+    def next_answer(self) -> Any:
+        """The answer to the oldest call sent and not yet answered."""
+        if not self._pending or self._worker is None:
+            raise RuntimeError("next_answer() without a call in flight")
+        function = self._pending.popleft()
+        try:
+            answer, result_arrays = wire.receive_message(self._worker.from_worker, time.monotonic() + self.limits.call_seconds)
+        except wire.WireTimeout:
+            self._stop_worker()
+            raise StudentAbort(f"{function} did not return within {self.limits.call_seconds:g} s") from None
+        except wire.WireClosed:
+            ended = self._stop_worker()
+            raise StudentAbort(f"the worker process died while running {function} ({ended})") from None
+        except wire.WireError as error:
+            self._stop_worker()
+            raise StudentAbort(f"{function} returned something that cannot be graded ({error})") from None
+        return self._answer(function, answer, result_arrays)
+
+    def _discard_pending(self) -> None:
+        while self._pending and self._worker is not None:
+            try:
+                self.next_answer()
+            except (StudentRaised, StudentAbort):
+                pass
+        self._pending.clear()
+
+    def _answer(self, function: str, answer: dict, arrays: list) -> Any:
+        status = answer.get("status")
+        if status == "ok":
+            try:
+                return wire.unpack(answer.get("value"), arrays)
+            except wire.WireError as error:
+                raise StudentAbort(f"{function} returned something that cannot be graded ({error})") from None
+        if status == "raised":
+            where = answer.get("where") if isinstance(answer.get("where"), dict) else None
+            raise StudentRaised(str(answer.get("type"))[:80], str(answer.get("message"))[:500], where)
+        if status == "missing":
+            raise StudentAbort(f"{self.module_name} does not define {function}")
+        if status == "unserialisable":
+            raise StudentAbort(f"{function} returned an object that cannot be read as numbers")
+        self._stop_worker()
+        raise StudentAbort(f"the worker sent an answer of unknown status {str(status)[:40]!r}")
+
+    def _stop_worker(self) -> str:
+        worker, self._worker = self._worker, None
+        self._pending.clear()
+        return worker.kill() if worker else "not running"
+
+    def close(self) -> None:
+        self._stop_worker()
+        self._scratch.cleanup()
+
+    def __enter__(self) -> "StudentModule":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else []

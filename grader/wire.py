@@ -1,0 +1,230 @@
+"""The one serialisation across the trust boundary: length-prefixed frames of JSON and `.npy`.
+
+A message is a JSON header frame followed by `header["arrays"]` frames, each one `.npy`
+file written with `allow_pickle=False`. Every frame starts with its length as 8 big-endian
+bytes. Reading checks the length before allocating, and an `.npy` frame is accepted only if
+its header describes a plain numeric array (bool, int, uint or float; no fields, no objects)
+whose size matches the frame exactly. Nothing is ever unpickled.
+
+Values (arguments and results) are JSON trees whose leaves point at the message's arrays:
+    {"t": "array", "i": 0}            an array (also a scalar returned by student code)
+    {"t": "seq", "items": [...]}      a tuple or list
+    {"t": "json", "v": ...}           a JSON scalar: str, int, float, bool or None
+    {"t": "other", "type": "dict"}    a returned object that is not numeric data
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import struct
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+_LENGTH = struct.Struct(">Q")
+_ALLOWED_KINDS = "biuf"
+MAX_HEADER_BYTES = 1 << 20
+MAX_DEPTH = 3
+MAX_ITEMS = 16
+
+
+class WireError(Exception):
+    """A frame or message is malformed, too large, or not allowed."""
+
+
+class WireClosed(WireError):
+    """The other side closed the channel (a worker that died, or a parent that left)."""
+
+
+class WireTimeout(WireError):
+    """No complete message arrived before the deadline."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Caps on what one message may carry."""
+
+    max_frame_bytes: int = 64 << 20
+    max_elements: int = 4 << 20
+    max_arrays: int = 32
+
+
+# --- frames -------------------------------------------------------------------------------
+
+def write_frames(fd: int, frames: list[bytes]) -> None:
+    """Write `frames`, each prefixed by its length, to the file descriptor `fd`."""
+    data = b"".join(_LENGTH.pack(len(frame)) + frame for frame in frames)
+    view = memoryview(data)
+    while view:
+        try:
+            written = os.write(fd, view)
+        except BrokenPipeError:
+            raise WireClosed("the other side closed the channel") from None
+        view = view[written:]
+
+
+def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            timeout = deadline - time.monotonic()
+            if timeout <= 0 or not select.select([fd], [], [], timeout)[0]:
+                raise WireTimeout("no answer before the time limit")
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            raise WireClosed("the other side closed the channel")
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, deadline: float | None, max_bytes: int) -> bytes:
+    (length,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size, deadline))
+    if length > max_bytes:
+        raise WireError(f"a frame of {length} bytes exceeds the limit of {max_bytes}")
+    return _read_exactly(fd, length, deadline)
+
+
+# --- .npy ---------------------------------------------------------------------------------
+# Version 1.0 of the format: magic, a little-endian uint16 header length, then the header
+# dict padded with spaces to a multiple of 64 bytes and ended by a newline. The header is
+# parsed by a strict pattern, never evaluated.
+
+_MAGIC = b"\x93NUMPY\x01\x00"
+_HEADER = re.compile(
+    r"\{'descr': '(?P<descr>[<>|=][biuf][1-8])', 'fortran_order': False, "
+    r"'shape': \((?P<shape>(?:\d{1,12}, )*\d{1,12},?|)\), \} *\n"
+)
+
+
+def encode_array(array: np.ndarray) -> bytes:
+    """An `.npy` (v1.0) file holding `array`, which must hold plain numeric data."""
+    array = array if array.flags.c_contiguous else array.copy(order="C")
+    if array.dtype.kind not in _ALLOWED_KINDS or array.dtype.fields is not None:
+        raise WireError(f"array of dtype {array.dtype} is not numeric data")
+    shape = repr(tuple(int(n) for n in array.shape))
+    header = f"{{'descr': '{array.dtype.str}', 'fortran_order': False, 'shape': {shape}, }}"
+    total = len(_MAGIC) + 2 + len(header) + 1
+    header += " " * (-total % 64) + "\n"
+    return _MAGIC + struct.pack("<H", len(header)) + header.encode("latin1") + array.tobytes()
+
+
+def decode_array(frame: bytes, max_elements: int) -> np.ndarray:
+    """A plain, owned ndarray from an `.npy` frame, or WireError if the frame is not allowed."""
+    if len(frame) < 10 or frame[:8] != _MAGIC:
+        raise WireError("not an .npy v1.0 array")
+    (header_length,) = struct.unpack("<H", frame[8:10])
+    match = _HEADER.fullmatch(frame[10 : 10 + header_length].decode("latin1"))
+    if not match:
+        raise WireError("invalid .npy header")
+    dtype = np.dtype(match["descr"])
+    shape = tuple(int(n) for n in match["shape"].replace(",", " ").split())
+    count = 1
+    for n in shape:
+        count *= n
+    if len(shape) > 32 or count > max_elements:
+        raise WireError(f"an array of shape {shape} exceeds the limit of {max_elements} elements")
+    data = frame[10 + header_length :]
+    if len(data) != count * dtype.itemsize:
+        raise WireError(f"array data is {len(data)} bytes, its header says {count * dtype.itemsize}")
+    return np.frombuffer(data, dtype=dtype, count=count).reshape(shape).copy()
+
+
+# --- messages -----------------------------------------------------------------------------
+
+def encode_message(header: dict, arrays: list[np.ndarray] = ()) -> list[bytes]:
+    """The frames of a message: the JSON header (with the array count), then one `.npy` per array."""
+    body = dict(header, arrays=len(arrays))
+    return [json.dumps(body).encode("utf-8")] + [encode_array(a) for a in arrays]
+
+
+def send_message(fd: int, header: dict, arrays: list[np.ndarray] = ()) -> None:
+    write_frames(fd, encode_message(header, arrays))
+
+
+def receive_message(fd: int, deadline: float | None = None, limits: Limits = Limits()) -> tuple[dict, list[np.ndarray]]:
+    """The next message on `fd`: its JSON header and its validated arrays."""
+    try:
+        header = json.loads(read_frame(fd, deadline, MAX_HEADER_BYTES).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise WireError(f"invalid message header: {error}") from None
+    if not isinstance(header, dict):
+        raise WireError("a message header must be a JSON object")
+    count = header.get("arrays")
+    if not isinstance(count, int) or not 0 <= count <= limits.max_arrays:
+        raise WireError(f"invalid array count {count!r}")
+    arrays = [decode_array(read_frame(fd, deadline, limits.max_frame_bytes), limits.max_elements) for _ in range(count)]
+    return header, arrays
+
+
+# --- values -------------------------------------------------------------------------------
+
+def pack(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict:
+    """A JSON tree for `value`, appending its arrays to `arrays`.
+
+    Tuples and lists become sequences; str, bool and None stay JSON; anything else is
+    converted with np.asarray and sent as an array if it holds numeric data.
+    """
+    if isinstance(value, (tuple, list)) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
+        return {"t": "seq", "items": [pack(item, arrays, depth + 1) for item in value]}
+    if value is None or isinstance(value, (str, bool)):
+        return {"t": "json", "v": value if type(value) in (str, bool, type(None)) else _plain(value)}
+    if type(value) in (int, float):
+        return {"t": "json", "v": value if abs(value) < 2**53 or isinstance(value, float) else float(value)}
+    try:
+        array = np.asarray(value)
+    except Exception:  # a student's object may raise anything from __array__
+        return {"t": "other", "type": _type_name(value)}
+    if array.dtype.kind not in _ALLOWED_KINDS or array.dtype.fields is not None:
+        return {"t": "other", "type": f"{_type_name(value)} of dtype {array.dtype}"}
+    arrays.append(array)
+    return {"t": "array", "i": len(arrays) - 1}
+
+
+def unpack(tree: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
+    """The value a JSON tree describes; sequences come back as tuples, `other` as Opaque."""
+    if not isinstance(tree, dict) or depth > MAX_DEPTH:
+        raise WireError("invalid value tree")
+    kind = tree.get("t")
+    if kind == "array":
+        index = tree.get("i")
+        if not isinstance(index, int) or not 0 <= index < len(arrays):
+            raise WireError("value refers to a missing array")
+        return arrays[index]
+    if kind == "seq":
+        items = tree.get("items")
+        if not isinstance(items, list) or len(items) > MAX_ITEMS:
+            raise WireError("invalid sequence")
+        return tuple(unpack(item, arrays, depth + 1) for item in items)
+    if kind == "json":
+        value = tree.get("v")
+        if value is not None and not isinstance(value, (str, int, float, bool)):
+            raise WireError("invalid JSON leaf")
+        return value
+    if kind == "other":
+        return Opaque(str(tree.get("type", "object"))[:100])
+    raise WireError(f"unknown value kind {kind!r}")
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned object that could not cross the boundary as numeric data."""
+
+    type_name: str
+
+
+def _plain(value: Any) -> Any:
+    """A str or bool subclass instance as the plain builtin value."""
+    return str.__str__(value) if isinstance(value, str) else bool(value)
+
+
+def _type_name(value: Any) -> str:
+    try:
+        return type(value).__name__[:60]
+    except Exception:
+        return "object"

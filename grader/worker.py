@@ -1,0 +1,137 @@
+"""The untrusted side: a child process that runs the student's code and answers calls.
+
+Started by `grader.sandbox` as `python -I -m grader.worker --fds IN OUT --limits JSON`. It
+applies its resource limits, runs the submission's cells into a module, then answers one call
+at a time over the wire. It never sees the reference, the checks or hypothesis: it only
+knows the names of functions and the arrays it is given.
+
+Its stdout and stderr belong to the student (the parent captures them, bounded, and never
+parses them); answers go over the separate descriptor OUT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import types
+
+
+def apply_limits(limits: dict) -> None:
+    """Resource limits on this process, set before any student code runs."""
+    table = {
+        "cpu_seconds": resource.RLIMIT_CPU,
+        "address_space_bytes": resource.RLIMIT_AS,
+        "file_size_bytes": resource.RLIMIT_FSIZE,
+        "open_files": resource.RLIMIT_NOFILE,
+        "processes": resource.RLIMIT_NPROC,
+    }
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    for key, which in table.items():
+        value = limits.get(key)
+        if value is not None:
+            soft = hard = int(value)
+            if which == resource.RLIMIT_CPU:
+                hard = soft + 1  # SIGXCPU first, SIGKILL a second later
+            resource.setrlimit(which, (soft, hard))
+
+
+def _describe(error: BaseException, filenames: set[str]) -> dict:
+    """Type, message and the student's line for an exception raised by student code."""
+    try:
+        message = str(error)
+    except BaseException:  # a student exception whose __str__ raises
+        message = "<unprintable message>"
+    where = None
+    if isinstance(error, SyntaxError) and error.filename in filenames:
+        where = {"file": error.filename, "line": error.lineno}
+    traceback = error.__traceback__
+    while traceback is not None:
+        if traceback.tb_frame.f_code.co_filename in filenames:
+            where = {"file": traceback.tb_frame.f_code.co_filename, "line": traceback.tb_lineno}
+        traceback = traceback.tb_next
+    return {"type": type(error).__name__[:80], "message": message[:500], "where": where}
+
+
+def _flush_student_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str]) -> list[dict]:
+    """Execute the submission's cells in order into `module`; one error record per failing cell."""
+    errors = []
+    for index, cell in enumerate(cells):
+        try:
+            code = compile(cell["source"], cell["filename"], "exec", dont_inherit=True)
+            exec(code, module.__dict__)
+        except BaseException as error:  # SystemExit, KeyboardInterrupt: the student's, not ours
+            errors.append(dict(_describe(error, filenames), cell=index))
+        finally:
+            _flush_student_output()
+    return errors
+
+
+def serve(in_fd: int, out_fd: int) -> None:
+    from grader import wire  # numpy is imported here, before any student code
+
+    header, _ = wire.receive_message(in_fd)
+    cells = header["cells"]
+    filenames = {cell["filename"] for cell in cells}
+    module = types.ModuleType(header["module"])
+    module.__file__ = cells[0]["filename"] if cells else header["module"]
+    sys.modules[header["module"]] = module
+    errors = run_cells(module, cells, filenames)
+    defined = sorted(name for name, value in vars(module).items() if callable(value) and not name.startswith("__"))
+    wire.send_message(out_fd, {"op": "loaded", "errors": errors, "defined": defined[:500]})
+
+    while True:
+        try:
+            request, arrays = wire.receive_message(in_fd)
+        except wire.WireClosed:
+            return
+        for call in request["calls"]:
+            wire.write_frames(out_fd, answer_call(module, request["function"], call, arrays, filenames))
+
+
+def answer_call(module: types.ModuleType, name: str, call: dict, arrays: list, filenames: set[str]) -> list[bytes]:
+    """Call the student's function `name` with the call's arguments; the frames of the answer."""
+    from grader import wire
+
+    function = module.__dict__.get(name)
+    if not callable(function):
+        return wire.encode_message({"status": "missing"})
+    try:
+        args = wire.unpack(call["args"], arrays)
+        kwargs = {key: wire.unpack(tree, arrays) for key, tree in call["kwargs"].items()}
+        result = function(*args, **kwargs)
+    except BaseException as error:  # the student's exception, whatever it is
+        _flush_student_output()
+        return wire.encode_message(dict(_describe(error, filenames), status="raised"))
+    _flush_student_output()
+    try:
+        result_arrays: list = []
+        return wire.encode_message({"status": "ok", "value": wire.pack(result, result_arrays)}, result_arrays)
+    except BaseException as error:  # e.g. an __array__ that raises, or an array numpy cannot write
+        return wire.encode_message({"status": "unserialisable", "type": type(error).__name__[:80]})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="grader.worker")
+    parser.add_argument("--fds", type=int, nargs=2, required=True)
+    parser.add_argument("--limits", type=json.loads, default={})
+    args = parser.parse_args()
+    apply_limits(args.limits)
+    try:
+        serve(*args.fds)
+    finally:
+        os._exit(0)  # also ends any thread the student started
+
+
+if __name__ == "__main__":
+    main()
