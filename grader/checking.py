@@ -48,7 +48,7 @@ class _Failure:
         self.message, self.case, self.got, self.error = message, case, got, error
 
 
-CASES_PER_EXAMPLE = 4
+CASES_PER_EXAMPLE = 6
 
 
 def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:

@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grader", description="Grade numpy homework against hidden property checks.")
+    parser = _Parser(prog="grader", description="Grade numpy homework against hidden property checks.", allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     parser.add_argument(
         "--assignments",
@@ -42,12 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    release = commands.add_parser("release", help="write the student template from the reference solution")
+    release = commands.add_parser("release", allow_abbrev=False, help="write the student template from the reference solution")
     release.add_argument("assignment", help="assignment name, e.g. hw1")
     release.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: the assignment's template folder)")
     release.set_defaults(run=_run_release)
 
-    grade = commands.add_parser("grade", help="grade one submission (.py, .ipynb, or a folder holding one)")
+    grade = commands.add_parser("grade", allow_abbrev=False, help="grade one submission (.py, .ipynb, or a folder holding one)")
     grade.add_argument("assignment", help="assignment name, e.g. hw1")
     grade.add_argument("submission", type=Path, help="the student's hw1.py or hw1.ipynb, or a folder holding one")
     grade.add_argument("--results-json", type=Path, metavar="FILE", help="write Gradescope's results.json here")

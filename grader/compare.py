@@ -55,10 +55,18 @@ def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL,
         return f"{name}: expected shape {expected.shape}, got {got_array.shape}"
     if got_array.size == 0:
         return None
-    scale = max(1.0, float(np.max(np.abs(expected[np.isfinite(expected)]), initial=0.0)))
-    close = np.isclose(got_array, expected, rtol=rtol, atol=atol * scale, equal_nan=True)
-    if close.all():
-        return None
+    with np.errstate(invalid="ignore", over="ignore"):
+        finite = np.isfinite(expected)
+        all_finite = bool(finite.all())
+        scale = max(1.0, float(np.max(np.abs(expected if all_finite else expected[finite]), initial=0.0)))
+        if all_finite and np.isfinite(got_array).all():
+            if bool(np.all(np.abs(got_array - expected) <= atol * scale + rtol * np.abs(expected))):
+                return None
+            close = np.abs(got_array - expected) <= atol * scale + rtol * np.abs(expected)
+        else:
+            close = np.isclose(got_array, expected, rtol=rtol, atol=atol * scale, equal_nan=True)
+            if close.all():
+                return None
     bad = ~close
     non_finite = bad & ~np.isfinite(got_array)
     if non_finite.any():

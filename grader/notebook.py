@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-import nbformat
-
 from grader.sandbox import Cell
 
 # Cell magics whose body is still Python: keep the body, drop the magic line.
@@ -39,6 +37,8 @@ class NotebookError(Exception):
 
 def read_notebook_cells(text: str, name: str) -> list[Cell]:
     """The code cells of the notebook `text`, in order, each named "NAME cell N" (N counts all cells from 1)."""
+    import nbformat  # imported here: it is slow to import and only notebooks need it
+
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises NotJSONError, ValidationError, KeyError, ...

@@ -16,30 +16,43 @@ def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits =
     """Grade the submission at `path`. A broken submission is graded (its feedback says why);
     only a missing path (UsageError) or a fault of the grader raises."""
     started = time.perf_counter()
-    reference = load_reference(assignment)
-    checks, misconceptions = load_checks(assignment, reference)
     submission = load_submission(path, assignment.module)
+    module = None if submission.problem else StudentModule(assignment.module, list(submission.cells), limits)
+    try:
+        if module is not None:
+            module.start()  # the worker imports numpy and runs the submission while the checks load
+        reference = load_reference(assignment)
+        checks, misconceptions = load_checks(assignment, reference)
+        return _grade(assignment, submission, module, reference, checks, misconceptions, started)
+    finally:
+        if module is not None:
+            module.close()
+
+
+def _grade(assignment, submission, module, reference, checks, misconceptions, started) -> Report:
     notes = list(submission.notes)
     student_output = ""
     extra: dict[str, object] = {}
-    if submission.problem:
+    if module is None:
         notes.insert(0, f"Nothing could be graded: {submission.problem}.")
         missing = {name: submission.problem for name in assignment.points}
         results = run_checks(checks, None, assignment.points, misconceptions, missing, reference)
     else:
-        with StudentModule(assignment.module, list(submission.cells), limits) as module:
-            load = module.load()
-            notes += [_describe_load_error(error, submission.cells) for error in load.errors]
-            if load.failure:
-                notes.insert(0, f"The submission could not be run: {load.failure}.")
-                missing = {name: load.failure for name in assignment.points}
-            else:
-                graded_file = submission.graded_file or assignment.module
-                missing = {name: f"{graded_file} does not define {name}" for name in assignment.points
-                           if name not in load.defined}
-            results = run_checks(checks, module, assignment.points, misconceptions, missing, reference)
-            student_output = module.output.text()
-            extra = {"student_calls": module.calls, "worker_restarts": module.restarts}
+        load = module.finish_load()
+        notes += [_describe_load_error(error, submission.cells) for error in load.errors]
+        if load.failure:
+            notes.insert(0, f"The submission could not be run: {load.failure}.")
+            missing = {name: load.failure for name in assignment.points}
+        else:
+            graded_file = submission.graded_file or assignment.module
+            missing = {name: f"{graded_file} does not define {name}" for name in assignment.points
+                       if name not in load.defined}
+        results = run_checks(checks, module, assignment.points, misconceptions, missing, reference)
+        module.close()
+        student_output = module.output.text()
+        extra = {"student_calls": module.calls, "student_calls_per_function": dict(module.calls_per_function),
+                 "worker_restarts": module.restarts,
+                 "worker_peak_rss_kib": module.worker_peak_rss_kib}
     return Report(
         assignment=assignment.name, submission=submission.label, results=tuple(results), notes=tuple(notes),
         student_output=student_output, execution_time=time.perf_counter() - started,

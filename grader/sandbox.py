@@ -7,6 +7,8 @@ Whatever comes back is validated by `grader.wire` before anyone looks at it.
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import json
 import os
 import signal
@@ -130,6 +132,7 @@ class _WorkerProcess:
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if key in os.environ:
                 env[key] = os.environ[key]
+        become_subreaper()
         command = [sys.executable, "-I", "-m", "grader.worker",
                    "--fds", str(to_worker_r), str(from_worker_w), "--limits", json.dumps(worker_limits)]
         try:
@@ -140,20 +143,24 @@ class _WorkerProcess:
         finally:
             for fd in (to_worker_r, from_worker_w, output_w):
                 os.close(fd)
+        self.peak_rss_kib = 0
+        self.answers = wire.FrameReader(self.from_worker)
         self.collector = _OutputCollector(output_r, limits.output_bytes, output)
         self.collector.start()
 
-    def request(self, header: dict, arrays: list, seconds: float) -> tuple[dict, list]:
-        wire.send_message(self.to_worker, header, arrays)
-        return wire.receive_message(self.from_worker, time.monotonic() + seconds)
-
     def kill(self) -> str:
-        """Kill the whole process group; return how the worker ended."""
+        """Kill the whole process group; return how the worker ended. Records its peak memory."""
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-        code = self.process.wait()
+        try:
+            _, status, usage = os.wait4(self.process.pid, 0)
+            self.process.returncode = code = os.waitstatus_to_exitcode(status)
+            self.peak_rss_kib = usage.ru_maxrss
+        except ChildProcessError:  # already reaped
+            code = self.process.wait()
+        _reap_group(self.process.pid)
         for fd in (self.to_worker, self.from_worker):
             try:
                 os.close(fd)
@@ -161,6 +168,32 @@ class _WorkerProcess:
                 pass
         self.collector.join(timeout=2)
         return _describe_exit(code)
+
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+@functools.lru_cache(maxsize=None)
+def become_subreaper() -> bool:
+    """Make this process adopt its orphaned descendants (Linux), so that what a worker leaves
+    behind is reaped here instead of lingering as a zombie. True if it worked."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _reap_group(pgid: int, seconds: float = 2.0) -> None:
+    """Reap the killed members of process group `pgid` that were adopted by this process."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-pgid, os.WNOHANG)
+        except ChildProcessError:
+            return  # none left
+        if pid == 0:
+            time.sleep(0.01)
 
 
 def _describe_exit(code: int) -> str:
@@ -185,20 +218,37 @@ class StudentModule:
         self.output = StudentOutput()
         self.load_report: LoadReport | None = None
         self.calls = 0
+        self.calls_per_function: dict[str, int] = {}
         self.restarts = 0
+        self.worker_peak_rss_kib = 0
         self._worker: _WorkerProcess | None = None
         self._scratch = tempfile.TemporaryDirectory(prefix="grader-worker-")
         self._broken: str | None = None
         self._pending: deque[str] = deque()
+        self._load_deadline = 0.0
 
     def load(self) -> LoadReport:
         """Start a worker and run the submission; the first load's report is kept."""
+        self.start()
+        return self.finish_load()
+
+    def start(self) -> None:
+        """Start a worker and send it the submission, without waiting for it to run."""
         worker = _WorkerProcess(self.limits, self.output, self._scratch.name)
         self._worker = worker
         header = {"op": "load", "module": self.module_name,
                   "cells": [{"source": c.source, "filename": c.filename} for c in self.cells]}
+        self._load_deadline = time.monotonic() + self.limits.load_seconds
         try:
-            answer, _ = worker.request(header, [], self.limits.load_seconds)
+            wire.send_message(worker.to_worker, header)
+        except wire.WireClosed:
+            pass  # finish_load() finds out what happened to it
+
+    def finish_load(self) -> LoadReport:
+        """Wait for the worker started by start() to run the submission; its report."""
+        worker = self._worker
+        try:
+            answer, _ = wire.receive_message(worker.answers, self._load_deadline)
             report = LoadReport(errors=_as_list(answer.get("errors")), defined=_as_list(answer.get("defined")))
         except wire.WireTimeout:
             report = LoadReport(failure=f"running the submission took longer than {self.limits.load_seconds:g} s")
@@ -239,6 +289,7 @@ class StudentModule:
             raise StudentAbort(f"the worker process died before running {function} ({ended})") from None
         self._pending.extend([function] * len(calls))
         self.calls += len(calls)
+        self.calls_per_function[function] = self.calls_per_function.get(function, 0) + len(calls)
 
     def next_answer(self) -> Any:
         """The answer to the oldest call sent and not yet answered."""
@@ -246,7 +297,7 @@ class StudentModule:
             raise RuntimeError("next_answer() without a call in flight")
         function = self._pending.popleft()
         try:
-            answer, result_arrays = wire.receive_message(self._worker.from_worker, time.monotonic() + self.limits.call_seconds)
+            answer, result_arrays = wire.receive_message(self._worker.answers, time.monotonic() + self.limits.call_seconds)
         except wire.WireTimeout:
             self._stop_worker()
             raise StudentAbort(f"{function} did not return within {self.limits.call_seconds:g} s") from None
@@ -286,7 +337,11 @@ class StudentModule:
     def _stop_worker(self) -> str:
         worker, self._worker = self._worker, None
         self._pending.clear()
-        return worker.kill() if worker else "not running"
+        if worker is None:
+            return "not running"
+        ended = worker.kill()
+        self.worker_peak_rss_kib = max(self.worker_peak_rss_kib, worker.peak_rss_kib)
+        return ended
 
     def close(self) -> None:
         self._stop_worker()

@@ -6,10 +6,27 @@ from typing import Mapping, Sequence
 
 from grader.checks import Check
 
+POINT_UNIT = 1e-4  # scores are reported with 4 decimals
+
 
 def check_points(checks: Sequence[Check], function_points: Mapping[str, float]) -> list[float]:
-    """Each check's share of its function's points, in proportion to the checks' weights."""
-    total_weight: dict[str, float] = {}
-    for check in checks:
-        total_weight[check.function] = total_weight.get(check.function, 0.0) + check.weight
-    return [function_points[c.function] * c.weight / total_weight[c.function] for c in checks]
+    """Each check's share of its function's points, in proportion to the checks' weights.
+
+    Shares are rounded to 4 decimals by the largest-remainder method, so that a function's
+    checks add up to exactly its points (8 points over 7 equal checks: 1.1429 ×6 + 1.1426).
+    """
+    shares = [0.0] * len(checks)
+    for function, points in function_points.items():
+        members = [i for i, check in enumerate(checks) if check.function == function]
+        if not members:
+            continue
+        total_weight = sum(checks[i].weight for i in members)
+        exact = [points * checks[i].weight / total_weight / POINT_UNIT for i in members]
+        units = [int(value) for value in exact]
+        remaining = round(points / POINT_UNIT) - sum(units)
+        by_remainder = sorted(range(len(members)), key=lambda k: (-(exact[k] - units[k]), k))
+        for k in by_remainder[:remaining]:
+            units[k] += 1
+        for k, i in enumerate(members):
+            shares[i] = round(units[k] * POINT_UNIT, 4)
+    return shares

@@ -68,26 +68,33 @@ def write_frames(fd: int, frames: list[bytes]) -> None:
         view = view[written:]
 
 
-def _read_exactly(fd: int, size: int, deadline: float | None) -> bytes:
-    chunks, remaining = [], size
-    while remaining:
-        if deadline is not None:
-            timeout = deadline - time.monotonic()
-            if timeout <= 0 or not select.select([fd], [], [], timeout)[0]:
-                raise WireTimeout("no answer before the time limit")
-        chunk = os.read(fd, min(remaining, 1 << 20))
-        if not chunk:
-            raise WireClosed("the other side closed the channel")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+class FrameReader:
+    """Reads frames from a file descriptor through a buffer: one read usually brings a whole message."""
 
+    def __init__(self, fd: int):
+        self.fd = fd
+        self._buffer = bytearray()
 
-def read_frame(fd: int, deadline: float | None, max_bytes: int) -> bytes:
-    (length,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size, deadline))
-    if length > max_bytes:
-        raise WireError(f"a frame of {length} bytes exceeds the limit of {max_bytes}")
-    return _read_exactly(fd, length, deadline)
+    def _fill(self, size: int, deadline: float | None) -> None:
+        while len(self._buffer) < size:
+            if deadline is not None:
+                timeout = deadline - time.monotonic()
+                if timeout <= 0 or not select.select([self.fd], [], [], timeout)[0]:
+                    raise WireTimeout("no answer before the time limit")
+            chunk = os.read(self.fd, max(1 << 16, min(size - len(self._buffer), 1 << 24)))
+            if not chunk:
+                raise WireClosed("the other side closed the channel")
+            self._buffer += chunk
+
+    def read_frame(self, deadline: float | None, max_bytes: int) -> bytes:
+        self._fill(_LENGTH.size, deadline)
+        (length,) = _LENGTH.unpack_from(self._buffer)
+        if length > max_bytes:
+            raise WireError(f"a frame of {length} bytes exceeds the limit of {max_bytes}")
+        self._fill(_LENGTH.size + length, deadline)
+        frame = bytes(self._buffer[_LENGTH.size : _LENGTH.size + length])
+        del self._buffer[: _LENGTH.size + length]
+        return frame
 
 
 # --- .npy ---------------------------------------------------------------------------------
@@ -147,10 +154,10 @@ def send_message(fd: int, header: dict, arrays: list[np.ndarray] = ()) -> None:
     write_frames(fd, encode_message(header, arrays))
 
 
-def receive_message(fd: int, deadline: float | None = None, limits: Limits = Limits()) -> tuple[dict, list[np.ndarray]]:
-    """The next message on `fd`: its JSON header and its validated arrays."""
+def receive_message(reader: FrameReader, deadline: float | None = None, limits: Limits = Limits()) -> tuple[dict, list[np.ndarray]]:
+    """The next message from `reader`: its JSON header and its validated arrays."""
     try:
-        header = json.loads(read_frame(fd, deadline, MAX_HEADER_BYTES).decode("utf-8"))
+        header = json.loads(reader.read_frame(deadline, MAX_HEADER_BYTES).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise WireError(f"invalid message header: {error}") from None
     if not isinstance(header, dict):
@@ -158,7 +165,7 @@ def receive_message(fd: int, deadline: float | None = None, limits: Limits = Lim
     count = header.get("arrays")
     if not isinstance(count, int) or not 0 <= count <= limits.max_arrays:
         raise WireError(f"invalid array count {count!r}")
-    arrays = [decode_array(read_frame(fd, deadline, limits.max_frame_bytes), limits.max_elements) for _ in range(count)]
+    arrays = [decode_array(reader.read_frame(deadline, limits.max_frame_bytes), limits.max_elements) for _ in range(count)]
     return header, arrays
 
 

@@ -41,7 +41,7 @@ def apply_limits(limits: dict) -> None:
 def _describe(error: BaseException, filenames: set[str]) -> dict:
     """Type, message and the student's line for an exception raised by student code."""
     try:
-        message = str(error)
+        message = str(error.msg) if isinstance(error, SyntaxError) else str(error)
     except BaseException:  # a student exception whose __str__ raises
         message = "<unprintable message>"
     where = None
@@ -80,7 +80,9 @@ def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str]) 
 def serve(in_fd: int, out_fd: int) -> None:
     from grader import wire  # numpy is imported here, before any student code
 
-    header, _ = wire.receive_message(in_fd)
+    requests = wire.FrameReader(in_fd)
+    request_limits = wire.Limits(max_arrays=4096)  # requests come from the trusted grader
+    header, _ = wire.receive_message(requests, limits=request_limits)
     cells = header["cells"]
     filenames = {cell["filename"] for cell in cells}
     module = types.ModuleType(header["module"])
@@ -92,7 +94,7 @@ def serve(in_fd: int, out_fd: int) -> None:
 
     while True:
         try:
-            request, arrays = wire.receive_message(in_fd)
+            request, arrays = wire.receive_message(requests, limits=request_limits)
         except wire.WireClosed:
             return
         for call in request["calls"]:
@@ -127,10 +129,16 @@ def main() -> None:
     parser.add_argument("--limits", type=json.loads, default={})
     args = parser.parse_args()
     apply_limits(args.limits)
+    status = 0
     try:
         serve(*args.fds)
+    except BaseException:  # a fault of the worker itself (the student's exceptions are caught in serve)
+        import traceback
+
+        traceback.print_exc()
+        status = 70
     finally:
-        os._exit(0)  # also ends any thread the student started
+        os._exit(status)  # also ends any thread the student started
 
 
 if __name__ == "__main__":

@@ -37,9 +37,14 @@ def _axis_other_than_last(got, expected, case) -> bool:
 
 
 def _normalised_over_whole_array(got, expected, case) -> bool:
+    """The whole output sums to 1, but not along the given axis nor along the last one."""
     x = np.asarray(case.args[0])
     values = np.asarray(got, dtype=np.float64)
-    return x.ndim > 1 and values.shape == x.shape and bool(np.isclose(values.sum(), 1.0))
+    if x.ndim < 2 or values.shape != x.shape:
+        return False
+    along_axis = np.allclose(values.sum(axis=case.kwargs.get("axis", -1)), 1.0)
+    along_last = np.allclose(values.sum(axis=-1), 1.0)
+    return bool(np.isclose(values.sum(), 1.0)) and not along_axis and not along_last
 
 
 def build(ref) -> list[Misconception]:

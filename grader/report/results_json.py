@@ -6,6 +6,9 @@ from grader import __version__
 from grader.model import Report
 
 
+OUTPUT_EXCERPT_CHARS = 1000
+
+
 def _points(value: float) -> float:
     return round(float(value), 4)
 
@@ -22,6 +25,10 @@ def summary_text(report: Report) -> str:
         lines.append("Points were lost on: " + ", ".join(lost) + ". Each failed test below says why.")
     else:
         lines.append("Every check passed.")
+    if report.student_output.strip():
+        excerpt = report.student_output[:OUTPUT_EXCERPT_CHARS]
+        more = " …" if len(report.student_output) > OUTPUT_EXCERPT_CHARS else ""
+        lines += ["", "What your code printed (the start):", excerpt.rstrip() + more]
     return "\n".join(lines)
 
 

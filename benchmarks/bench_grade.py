@@ -1,0 +1,96 @@
+"""Benchmark: the cost of grading one hw1 submission, and of the sandbox it runs in.
+
+Run:  python benchmarks/bench_grade.py [--runs N]
+
+Prints, for `grader grade hw1 <reference>` as a whole process (start-up included): the
+median wall time, the peak memory of the grader process and of its worker, and the number
+of student calls made (in all and per function); then the worker's start-up time and the
+round-trip cost of one call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+SUBMISSION = REPO / "solutions" / "hw1" / "hw1.py"
+
+
+def time_grading(runs: int) -> dict:
+    walls, peaks, results = [], [], None
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "results.json"
+        command = [sys.executable, "-m", "grader", "grade", "hw1", str(SUBMISSION), "--results-json", str(out), "--quiet"]
+        for run in range(runs + 1):  # the first run warms the file cache and is not counted
+            started = time.perf_counter()
+            process = subprocess.Popen(command, cwd=REPO)
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - started
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode != 0:
+                raise SystemExit(f"grading failed with exit status {process.returncode}")
+            if run:
+                walls.append(wall)
+                peaks.append(usage.ru_maxrss)
+        results = json.loads(out.read_text())
+    return {"walls": walls, "peak_kib": max(peaks), "results": results}
+
+
+def time_sandbox(calls: int = 2000) -> dict:
+    sys.path.insert(0, str(REPO))
+    from grader.sandbox import Cell, StudentModule
+
+    starts = []
+    for _ in range(5):
+        started = time.perf_counter()
+        with StudentModule("hw1", [Cell("def identity(x):\n    return x\n", "hw1.py")]) as module:
+            module.load()
+            starts.append(time.perf_counter() - started)
+    x = np.random.default_rng(0).standard_normal((10, 10))
+    with StudentModule("hw1", [Cell("def identity(x):\n    return x\n", "hw1.py")]) as module:
+        module.load()
+        started = time.perf_counter()
+        for _ in range(calls):
+            module.call("identity", x)
+        sequential = (time.perf_counter() - started) / calls
+        started = time.perf_counter()
+        for _ in range(calls // 4):
+            module.send_calls("identity", [((x,), {})] * 4)
+            for _ in range(4):
+                module.next_answer()
+        pipelined = (time.perf_counter() - started) / calls
+    return {"start": statistics.median(starts), "call": sequential, "pipelined_call": pipelined}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    grading = time_grading(args.runs)
+    extra = grading["results"]["extra_data"]
+    per_function = extra["student_calls_per_function"]
+    sandbox = time_sandbox()
+    print(f"grade one submission (reference, {args.runs} runs, whole process, {os.cpu_count()} CPUs)")
+    print(f"  median wall time        {statistics.median(grading['walls']):.2f} s  (min {min(grading['walls']):.2f}, max {max(grading['walls']):.2f})")
+    print(f"  peak memory, grader     {grading['peak_kib'] / 1024:.0f} MiB")
+    print(f"  peak memory, worker     {extra['worker_peak_rss_kib'] / 1024:.0f} MiB")
+    print(f"  student calls           {extra['student_calls']} in all; per function min {min(per_function.values())}, max {max(per_function.values())}")
+    print(f"  score                   {grading['results']['score']:g} / {grading['results']['max_score']:g}")
+    print("sandbox")
+    print(f"  worker start-up         {sandbox['start'] * 1000:.0f} ms (spawn, import numpy, run the submission, answer)")
+    print(f"  one call, round trip    {sandbox['call'] * 1000:.3f} ms (10x10 float64 in and out)")
+    print(f"  one call, pipelined x4  {sandbox['pipelined_call'] * 1000:.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

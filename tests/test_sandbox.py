@@ -1,0 +1,150 @@
+"""The worker process: calls cross as data, and a hang or a crash costs only the calls it hits."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from grader.sandbox import Cell, SandboxLimits, StudentAbort, StudentModule, StudentRaised
+from grader.wire import Opaque
+
+SOURCE = '''
+import numpy as np
+import os, sys, time
+print("imported")
+
+def double(x):
+    return 2 * x
+
+def pair(x):
+    return x, x.sum()
+
+def hang(x):
+    while True:
+        pass
+
+def sleepy(x):
+    time.sleep(60)
+
+def die(x):
+    os._exit(7)
+
+def leave(x):
+    sys.exit(0)
+
+def interrupt(x):
+    raise KeyboardInterrupt
+
+def bad(x):
+    return {"score": 100}
+
+def shout(x):
+    print("x" * 100000)
+    return x
+
+def check_value(x):
+    if x.shape[0] > 2:
+        raise ValueError("too long")
+    return x
+'''
+LIMITS = SandboxLimits(call_seconds=1.0, load_seconds=5.0, output_bytes=1000)
+
+
+@pytest.fixture
+def module():
+    with StudentModule("hw1", [Cell(SOURCE, "hw1.py")], LIMITS) as student:
+        report = student.load()
+        assert report.failure is None and report.errors == []
+        yield student
+
+
+def test_calls_return_plain_values(module):
+    np.testing.assert_array_equal(module.call("double", np.arange(3.0)), [0.0, 2.0, 4.0])
+    x, total = module.call("pair", np.ones(4))
+    assert isinstance(x, np.ndarray) and float(total) == 4.0
+    assert isinstance(module.call("bad", np.ones(1)), Opaque)
+
+
+def test_student_exceptions_are_data_with_the_line(module):
+    with pytest.raises(StudentRaised) as raised:
+        module.call("check_value", np.ones(5))
+    assert raised.value.type_name == "ValueError" and raised.value.message == "too long"
+    line = SOURCE.splitlines().index('        raise ValueError("too long")') + 1
+    assert raised.value.where == {"file": "hw1.py", "line": line}
+    for name, kind in (("leave", "SystemExit"), ("interrupt", "KeyboardInterrupt")):
+        with pytest.raises(StudentRaised, match=kind):
+            module.call(name, np.ones(1))
+    np.testing.assert_array_equal(module.call("double", np.ones(1)), [2.0])  # the same worker goes on
+    assert module.restarts == 0
+
+
+@pytest.mark.parametrize("name, reason", [("hang", "did not return within 1 s"), ("sleepy", "did not return within 1 s"),
+                                          ("die", "died while running die (exit status 7)")])
+def test_a_hang_or_crash_costs_only_its_call(module, name, reason):
+    started = time.monotonic()
+    with pytest.raises(StudentAbort, match=reason.replace("(", r"\(").replace(")", r"\)")):
+        module.call(name, np.ones(1))
+    assert time.monotonic() - started < 3
+    np.testing.assert_array_equal(module.call("double", np.ones(2)), [2.0, 2.0])  # a fresh worker
+    assert module.restarts == 1
+
+
+def test_missing_function_is_reported(module):
+    with pytest.raises(StudentAbort, match="hw1 does not define softmax"):
+        module.call("softmax", np.ones(1))
+
+
+def test_output_is_captured_and_bounded(module):
+    module.call("shout", np.ones(1))
+    module.close()
+    text = module.output.text()
+    assert text.startswith("imported\n")
+    assert "more bytes not shown" in text and len(text) < 1200
+
+
+def test_pipelined_calls_answer_in_order(module):
+    module.send_calls("double", [((np.full(2, float(i)),), {}) for i in range(5)])
+    for i in range(5):
+        np.testing.assert_array_equal(module.next_answer(), [2.0 * i, 2.0 * i])
+
+
+def test_abandoned_answers_are_discarded_before_the_next_call(module):
+    module.send_calls("double", [((np.ones(1),), {}) for _ in range(3)])
+    module.next_answer()
+    np.testing.assert_array_equal(module.call("double", np.full(1, 5.0)), [10.0])
+
+
+@pytest.mark.parametrize("source, failure", [
+    ("while True:\n    pass\n", "took longer than 1 s"),
+    ("import os\nos._exit(0)\n", "the worker died while running the submission"),
+])
+def test_a_submission_that_hangs_or_dies_at_import_is_broken_not_retried(source, failure):
+    with StudentModule("hw1", [Cell(source, "hw1.py")], SandboxLimits(load_seconds=1.0)) as student:
+        assert failure in student.load().failure
+        for _ in range(3):
+            with pytest.raises(StudentAbort, match=failure.split(" (")[0]):
+                student.call("double", np.ones(1))
+        assert student.restarts == 0
+
+
+def test_errors_at_import_are_reported_per_cell_and_later_cells_still_run():
+    cells = [Cell("def a(x):\n    return x\nraise SystemExit(3)\n", "nb cell 1"), Cell("def b(x):\n    return x\n", "nb cell 2"),
+             Cell("def c(:\n", "nb cell 3")]
+    with StudentModule("hw1", cells, LIMITS) as student:
+        report = student.load()
+        assert [(e["cell"], e["type"], e["where"]) for e in report.errors] == [
+            (0, "SystemExit", {"file": "nb cell 1", "line": 3}), (2, "SyntaxError", {"file": "nb cell 3", "line": 1})]
+        assert {"a", "b"} <= set(report.defined) and "c" not in report.defined
+
+
+def test_no_process_is_left_behind():
+    with StudentModule("hw1", [Cell(SOURCE + "\nimport subprocess\nsubprocess.Popen(['sleep', '30'])\n", "hw1.py")], LIMITS) as student:
+        student.load()
+        student.call("double", np.ones(1))
+        worker_pid = student._worker.process.pid
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(worker_pid, 0)  # the whole process group, the `sleep` child included, is gone
