@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: the assignment's template folder)")
     release.set_defaults(run=_run_release)
 
+    checks = commands.add_parser("checks", allow_abbrev=False, help="list an assignment's checks with their points (instructors only)")
+    checks.add_argument("assignment", help="assignment name, e.g. hw1")
+    checks.set_defaults(run=_run_checks)
+
     grade = commands.add_parser("grade", allow_abbrev=False, help="grade one submission (.py, .ipynb, or a folder holding one)")
     grade.add_argument("assignment", help="assignment name, e.g. hw1")
     grade.add_argument("submission", type=Path, help="the student's hw1.py or hw1.ipynb, or a folder holding one")
@@ -63,6 +67,20 @@ def _run_release(args: argparse.Namespace) -> int:
     assignment = load_assignment(args.assignment, args.assignments)
     for path in write_template(assignment, args.out):
         print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _run_checks(args: argparse.Namespace) -> int:
+    from grader.assignment import load_checks, load_reference
+    from grader.scoring import check_points
+
+    assignment = load_assignment(args.assignment, args.assignments)
+    checks, misconceptions = load_checks(assignment, load_reference(assignment))
+    print("| function | check | points | cases (at least) | visibility |")
+    print("|---|---|---:|---:|---|")
+    for check, points in zip(checks, check_points(checks, assignment.points)):
+        print(f"| {check.function} | {check.description} | {points:g} | {check.max_examples} | {check.visibility} |")
+    print(f"\n{len(checks)} checks, {assignment.max_score:g} points, {len(misconceptions)} known misconceptions")
     return EXIT_OK
 
 

@@ -148,3 +148,13 @@ def test_no_process_is_left_behind():
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(worker_pid, 0)  # the whole process group, the `sleep` child included, is gone
+
+
+def test_the_worker_never_imports_the_grader_side():
+    source = ("import sys\n"
+              "def count(x):\n"
+              "    private = ('hypothesis', '_grader_reference', '_grader_assignment', 'grader.checks', 'grader.checking')\n"
+              "    return sum(1 for name in sys.modules if name.startswith(private))\n")
+    with StudentModule("hw1", [Cell(source, "hw1.py")], LIMITS) as student:
+        student.load()
+        assert float(student.call("count", np.ones(1))) == 0.0
