@@ -57,6 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--results-json", type=Path, metavar="FILE", help="write Gradescope's results.json here")
     grade.add_argument("--feedback", type=Path, metavar="FILE", help="write the student's feedback (Markdown) here")
     grade.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    grade.add_argument("--isolation", default="auto", metavar="LEVEL",
+                       help="auto (default: every layer available here), strict (refuse without a filesystem "
+                            "barrier), or one rung for testing: rlimits, landlock, bwrap")
     grade.set_defaults(run=_run_grade)
     return parser
 
@@ -91,13 +94,18 @@ def _run_grade(args: argparse.Namespace) -> int:
     from grader.report.results_json import results_json
     from grader.report.terminal import terminal_table
 
+    from grader.isolation import choose
+
     assignment = load_assignment(args.assignment, args.assignments)
     if not args.submission.exists():
         raise UsageError(f"submission {args.submission} does not exist")
+    confinement = choose(args.isolation)
+    if confinement.missing and not args.quiet:
+        print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
     started = time.perf_counter()
     status = EXIT_OK
     try:
-        report = grade_submission(assignment, args.submission)
+        report = grade_submission(assignment, args.submission, confinement=confinement)
     except UsageError:
         raise
     except Exception as error:  # a fault of the grader: still write a valid results.json that says so
@@ -107,13 +115,15 @@ def _run_grade(args: argparse.Namespace) -> int:
         traceback.print_exc(file=sys.stderr)
         report = Report(assignment=assignment.name, submission=args.submission.name, results=(), notes=(),
                         student_output="", execution_time=time.perf_counter() - started,
-                        function_points=dict(assignment.points), grader_fault=fault)
+                        function_points=dict(assignment.points), grader_fault=fault,
+                        extra={"isolation": confinement.as_dict()})
     if args.results_json:
         write_atomic(args.results_json, json.dumps(results_json(report), indent=2) + "\n")
     if args.feedback:
         write_atomic(args.feedback, feedback_markdown(report))
     if not args.quiet:
         print(terminal_table(report))
+        print(confinement.describe())
     return status
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
+
+from grader import isolation
+from grader.isolation import Isolation
 
 from grader.assignment import load_checks, load_reference
 from grader.checking import run_checks
@@ -12,18 +16,21 @@ from grader.sandbox import SandboxLimits, StudentModule
 from grader.submission import load_submission
 
 
-def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits()) -> Report:
+def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits(),
+                     confinement: Isolation | None = None) -> Report:
     """Grade the submission at `path`. A broken submission is graded (its feedback says why);
-    only a missing path (UsageError) or a fault of the grader raises."""
+    only a missing path (UsageError) or a fault of the grader (or its sandbox) raises."""
     started = time.perf_counter()
+    confinement = confinement or isolation.choose("auto")
     submission = load_submission(path, assignment.module)
-    module = None if submission.problem else StudentModule(assignment.module, list(submission.cells), limits)
+    module = None if submission.problem else StudentModule(assignment.module, list(submission.cells), limits, confinement)
     try:
         if module is not None:
             module.start()  # the worker imports numpy and runs the submission while the checks load
         reference = load_reference(assignment)
         checks, misconceptions = load_checks(assignment, reference)
-        return _grade(assignment, submission, module, reference, checks, misconceptions, started)
+        report = _grade(assignment, submission, module, reference, checks, misconceptions, started)
+        return dataclasses.replace(report, extra={**report.extra, "isolation": confinement.as_dict()})
     finally:
         if module is not None:
             module.close()
@@ -50,7 +57,7 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
         results = run_checks(checks, module, assignment.points, misconceptions, missing, reference)
         module.close()
         student_output = module.output.text()
-        extra = {"student_calls": module.calls, "student_calls_per_function": dict(module.calls_per_function),
+        extra = {"worker_layers": module.applied_layers, "student_calls": module.calls, "student_calls_per_function": dict(module.calls_per_function),
                  "worker_restarts": module.restarts,
                  "worker_peak_rss_kib": module.worker_peak_rss_kib}
     return Report(

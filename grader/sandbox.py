@@ -21,7 +21,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader import wire
+from grader import isolation, wire
+from grader.isolation import Isolation
+from grader.worker import BOOTSTRAP
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class SandboxLimits:
     open_files: int = 64
     output_bytes: int = 16 << 10
     max_restarts: int = 12
+    processes: int = 256
+    scratch_bytes: int = 64 << 20
 
 
 class StudentRaised(Exception):
@@ -114,31 +118,47 @@ class StudentOutput:
             return text
 
 
+class SandboxFault(Exception):
+    """The sandbox itself could not start a worker: a fault of the grader or the machine, not the student."""
+
+
 class _WorkerProcess:
     """One running worker: its process group, its two channels and its output collector."""
 
-    def __init__(self, limits: SandboxLimits, output: StudentOutput, scratch: str):
+    def __init__(self, limits: SandboxLimits, output: StudentOutput, scratch: str, confinement: Isolation):
         to_worker_r, self.to_worker = os.pipe()
         self.from_worker, from_worker_w = os.pipe()
         output_r, output_w = os.pipe()
-        worker_limits = {
-            "cpu_seconds": limits.cpu_seconds,
-            "address_space_bytes": limits.address_space_bytes,
-            "file_size_bytes": limits.file_size_bytes,
-            "open_files": limits.open_files,
-        }
+        inside_scratch = "/tmp" if confinement.bwrap else scratch
         env = {"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "HOME": scratch, "TMPDIR": scratch}
+               "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0", "HOME": inside_scratch, "TMPDIR": inside_scratch}
         for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
             if key in os.environ:
                 env[key] = os.environ[key]
+        config = {
+            "fds": [to_worker_r, from_worker_w],
+            "path": isolation.import_roots(),
+            "uid": confinement.worker_uid if confinement.bwrap else None,
+            "limits": {"cpu_seconds": limits.cpu_seconds, "address_space_bytes": limits.address_space_bytes,
+                       "file_size_bytes": limits.file_size_bytes, "open_files": limits.open_files,
+                       "processes": limits.processes},
+            "landlock": {"read": isolation.read_allow_list(), "write": [inside_scratch]} if confinement.landlock_abi else None,
+            "seccomp": confinement.seccomp,
+        }
         become_subreaper()
-        command = [sys.executable, "-I", "-m", "grader.worker",
-                   "--fds", str(to_worker_r), str(from_worker_w), "--limits", json.dumps(worker_limits)]
+        isolation.harden_grader()
+        python = os.path.realpath(sys.executable) if confinement.bwrap else sys.executable
+        command = [python, "-I", "-c", BOOTSTRAP, json.dumps(config)]
+        popen_user = {}
+        if confinement.bwrap:
+            command = isolation.bwrap_prefix(confinement, limits.scratch_bytes, env) + command
+        elif confinement.worker_uid is not None:
+            os.chown(scratch, confinement.worker_uid, confinement.worker_uid)
+            popen_user = {"user": confinement.worker_uid, "group": confinement.worker_uid, "extra_groups": []}
         try:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-                pass_fds=(to_worker_r, from_worker_w), cwd=scratch, env=env, start_new_session=True,
+                pass_fds=(to_worker_r, from_worker_w), cwd=scratch, env=env, start_new_session=True, **popen_user,
             )
         finally:
             for fd in (to_worker_r, from_worker_w, output_w):
@@ -148,18 +168,36 @@ class _WorkerProcess:
         self.collector = _OutputCollector(output_r, limits.output_bytes, output)
         self.collector.start()
 
-    def kill(self) -> str:
-        """Kill the whole process group; return how the worker ended. Records its peak memory."""
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    def kill(self, grace: float = 0.0) -> str:
+        """Kill the whole process group; return how the worker ended. Records its peak memory.
+
+        With `grace`, a worker that is already ending (its channel closed) gets that long to
+        exit by itself first, so that its own exit status is what is reported.
+        """
+        deadline = time.monotonic() + grace
+        while True:
+            try:
+                pid, status, usage = os.wait4(self.process.pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid:
+                self.process.returncode = code = os.waitstatus_to_exitcode(status)
+                self.peak_rss_kib = usage.ru_maxrss
+                _kill_group(self.process.pid)
+                return self._finish(code)
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.005)
+        _kill_group(self.process.pid)
         try:
             _, status, usage = os.wait4(self.process.pid, 0)
             self.process.returncode = code = os.waitstatus_to_exitcode(status)
             self.peak_rss_kib = usage.ru_maxrss
         except ChildProcessError:  # already reaped
             code = self.process.wait()
+        return self._finish(code)
+
+    def _finish(self, code: int) -> str:
         _reap_group(self.process.pid)
         for fd in (self.to_worker, self.from_worker):
             try:
@@ -196,6 +234,13 @@ def _reap_group(pgid: int, seconds: float = 2.0) -> None:
             time.sleep(0.01)
 
 
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def _describe_exit(code: int) -> str:
     if code < 0:
         try:
@@ -213,8 +258,10 @@ class StudentModule:
     student's code raised, and StudentAbort when there is no answer to be had.
     """
 
-    def __init__(self, module_name: str, cells: list[Cell], limits: SandboxLimits = SandboxLimits()):
+    def __init__(self, module_name: str, cells: list[Cell], limits: SandboxLimits = SandboxLimits(),
+                 confinement: Isolation | None = None):
         self.module_name, self.cells, self.limits = module_name, cells, limits
+        self.confinement = confinement or isolation.choose("auto")
         self.output = StudentOutput()
         self.load_report: LoadReport | None = None
         self.calls = 0
@@ -226,6 +273,7 @@ class StudentModule:
         self._broken: str | None = None
         self._pending: deque[str] = deque()
         self._load_deadline = 0.0
+        self.applied_layers: list[str] = []
 
     def load(self) -> LoadReport:
         """Start a worker and run the submission; the first load's report is kept."""
@@ -234,7 +282,7 @@ class StudentModule:
 
     def start(self) -> None:
         """Start a worker and send it the submission, without waiting for it to run."""
-        worker = _WorkerProcess(self.limits, self.output, self._scratch.name)
+        worker = _WorkerProcess(self.limits, self.output, self._scratch.name, self.confinement)
         self._worker = worker
         header = {"op": "load", "module": self.module_name,
                   "cells": [{"source": c.source, "filename": c.filename} for c in self.cells]}
@@ -248,12 +296,22 @@ class StudentModule:
         """Wait for the worker started by start() to run the submission; its report."""
         worker = self._worker
         try:
+            ready, _ = wire.receive_message(worker.answers, self._load_deadline)
+        except wire.WireError as error:
+            ended = worker.kill()
+            self._worker = None
+            raise SandboxFault(f"the sandbox could not start a worker ({ended}; {error}): "
+                               f"{self.output.text()[-600:].strip()}") from None
+        if ready.get("op") != "ready":
+            raise SandboxFault(f"the worker sent {str(ready)[:80]} instead of 'ready'")
+        self.applied_layers = [str(layer) for layer in _as_list(ready.get("layers"))]
+        try:
             answer, _ = wire.receive_message(worker.answers, self._load_deadline)
             report = LoadReport(errors=_as_list(answer.get("errors")), defined=_as_list(answer.get("defined")))
         except wire.WireTimeout:
             report = LoadReport(failure=f"running the submission took longer than {self.limits.load_seconds:g} s")
         except wire.WireError as error:
-            report = LoadReport(failure=f"the worker died while running the submission ({worker.kill()})"
+            report = LoadReport(failure=f"the worker died while running the submission ({worker.kill(0.5)})"
                                 if isinstance(error, wire.WireClosed) else f"the worker sent an invalid answer ({error})")
         if report.failure:
             self._stop_worker()
@@ -302,7 +360,7 @@ class StudentModule:
             self._stop_worker()
             raise StudentAbort(f"{function} did not return within {self.limits.call_seconds:g} s") from None
         except wire.WireClosed:
-            ended = self._stop_worker()
+            ended = self._stop_worker(grace=0.5)
             raise StudentAbort(f"the worker process died while running {function} ({ended})") from None
         except wire.WireError as error:
             self._stop_worker()
@@ -334,12 +392,12 @@ class StudentModule:
         self._stop_worker()
         raise StudentAbort(f"the worker sent an answer of unknown status {str(status)[:40]!r}")
 
-    def _stop_worker(self) -> str:
+    def _stop_worker(self, grace: float = 0.0) -> str:
         worker, self._worker = self._worker, None
         self._pending.clear()
         if worker is None:
             return "not running"
-        ended = worker.kill()
+        ended = worker.kill(grace)
         self.worker_peak_rss_kib = max(self.worker_peak_rss_kib, worker.peak_rss_kib)
         return ended
 

@@ -1,8 +1,10 @@
 """The untrusted side: a child process that runs the student's code and answers calls.
 
-Started by `grader.sandbox` as `python -I -m grader.worker --fds IN OUT --limits JSON`. It
-applies its resource limits, runs the submission's cells into a module, then answers one call
-at a time over the wire. It never sees the reference, the checks or hypothesis: it only
+Started by `grader.sandbox` (see BOOTSTRAP) with a JSON configuration. Before any student
+code runs it drops to its own uid (when started as root inside bubblewrap), applies its
+resource limits, imports numpy, restricts itself with Landlock and seccomp where asked, and
+says "ready". Then it runs the submission's cells into a module and answers one call at a
+time over the wire. It never sees the reference, the checks or hypothesis: it only
 knows the names of functions and the arrays it is given.
 
 Its stdout and stderr belong to the student (the parent captures them, bounded, and never
@@ -11,12 +13,20 @@ parses them); answers go over the separate descriptor OUT.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import resource
 import sys
 import types
+
+import numpy  # noqa: F401  (imported before any restriction, so all of it is loaded)
+
+from grader import landlock, seccomp, wire
+
+BOOTSTRAP = (
+    "import json, sys; config = json.loads(sys.argv[1]); sys.path[:0] = config['path']; "
+    "from grader.worker import main; main(config)"
+)
 
 
 def apply_limits(limits: dict) -> None:
@@ -28,6 +38,8 @@ def apply_limits(limits: dict) -> None:
         "open_files": resource.RLIMIT_NOFILE,
         "processes": resource.RLIMIT_NPROC,
     }
+    if os.getuid() == 0:
+        table.pop("processes")  # not enforced for root, and would count the grader's own processes
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     for key, which in table.items():
         value = limits.get(key)
@@ -77,9 +89,30 @@ def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str]) 
     return errors
 
 
-def serve(in_fd: int, out_fd: int) -> None:
-    from grader import wire  # numpy is imported here, before any student code
+def confine(config: dict) -> list[str]:
+    """Apply the configured layers to this process, before any student code; the layers applied."""
+    applied = []
+    uid = config.get("uid")
+    if uid is not None and os.getuid() == 0:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        applied.append(f"uid {uid}")
+    apply_limits(config.get("limits", {}))
+    applied.append("rlimits")
+    if config.get("seccomp"):
+        seccomp.available()  # load libseccomp while the library path is still readable
+    if config.get("landlock"):
+        abi = landlock.restrict(config["landlock"]["read"], config["landlock"]["write"])
+        applied.append(f"landlock (ABI {abi})")
+    if config.get("seccomp"):
+        seccomp.install()
+        applied.append("seccomp")
+    return applied
 
+
+def serve(in_fd: int, out_fd: int, applied: list[str]) -> None:
+    wire.send_message(out_fd, {"op": "ready", "layers": applied})
     requests = wire.FrameReader(in_fd)
     request_limits = wire.Limits(max_arrays=4096)  # requests come from the trusted grader
     header, _ = wire.receive_message(requests, limits=request_limits)
@@ -103,8 +136,6 @@ def serve(in_fd: int, out_fd: int) -> None:
 
 def answer_call(module: types.ModuleType, name: str, call: dict, arrays: list, filenames: set[str]) -> list[bytes]:
     """Call the student's function `name` with the call's arguments; the frames of the answer."""
-    from grader import wire
-
     function = module.__dict__.get(name)
     if not callable(function):
         return wire.encode_message({"status": "missing"})
@@ -123,15 +154,11 @@ def answer_call(module: types.ModuleType, name: str, call: dict, arrays: list, f
         return wire.encode_message({"status": "unserialisable", "type": type(error).__name__[:80]})
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="grader.worker")
-    parser.add_argument("--fds", type=int, nargs=2, required=True)
-    parser.add_argument("--limits", type=json.loads, default={})
-    args = parser.parse_args()
-    apply_limits(args.limits)
+def main(config: dict) -> None:
     status = 0
     try:
-        serve(*args.fds)
+        applied = confine(config)
+        serve(*config["fds"], applied)
     except BaseException:  # a fault of the worker itself (the student's exceptions are caught in serve)
         import traceback
 
@@ -142,4 +169,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(json.loads(sys.argv[1]))

@@ -1,0 +1,223 @@
+"""Which isolation layers this machine offers, which an `--isolation` level asks for, and the
+command that starts a worker inside them.
+
+Layers, weakest first (each detected at start-up, used when present and asked for):
+- `process`: a separate process in its own process group, clean environment, `python -I`;
+  the grader is a child subreaper and non-dumpable. Always.
+- `rlimits`: CPU time, address space, file size, open files, processes, no core; BLAS threads 1. Always.
+- `uid`: a dedicated unprivileged uid for the worker when the grader runs as root.
+- `bwrap`: bubblewrap: a read-only allow-listed filesystem (the interpreter, numpy, the
+  worker's own code; never the reference or the checks), size-limited private /tmp and
+  /dev/shm, no network, its own PID namespace, killed with the grader.
+- `landlock`: the kernel's Landlock: the same read allow-list and writes only to scratch,
+  enforced on the process itself (works without namespaces or root).
+- `seccomp`: no new processes, no sockets, no signals to others, no kernel attack surface.
+
+Levels: `auto` (everything available; what is missing is named), `strict` (as auto, but
+refuses to grade without a filesystem barrier: bwrap or landlock), and for testing each
+rung on its own: `rlimits` (process + rlimits), `landlock` (+ landlock + seccomp + uid),
+`bwrap` (+ bwrap + uid; landlock and seccomp too when present).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from dataclasses import dataclass, field
+
+from grader import landlock, seccomp
+from grader.errors import UsageError
+
+LEVELS = ("auto", "strict", "rlimits", "landlock", "bwrap")
+WORKER_UID_BASE = 61234
+_PR_SET_DUMPABLE = 4
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """The layers one grading run uses. `missing` names what auto could not have here."""
+
+    level: str
+    bwrap: bool = False
+    landlock_abi: int = 0
+    seccomp: bool = False
+    worker_uid: int | None = None
+    missing: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def layers(self) -> list[str]:
+        layers = ["process", "rlimits"]
+        if self.worker_uid is not None:
+            layers.append(f"uid {self.worker_uid}")
+        if self.bwrap:
+            layers.append("bwrap")
+        if self.landlock_abi:
+            layers.append(f"landlock (ABI {self.landlock_abi})")
+        if self.seccomp:
+            layers.append("seccomp")
+        return layers
+
+    @property
+    def filesystem_barrier(self) -> bool:
+        return self.bwrap or self.landlock_abi > 0
+
+    def describe(self) -> str:
+        text = f"isolation {self.level}: " + ", ".join(self.layers)
+        return text + (f"; missing: {', '.join(self.missing)}" if self.missing else "")
+
+    def as_dict(self) -> dict:
+        return {"level": self.level, "layers": self.layers, "missing": list(self.missing)}
+
+
+@functools.lru_cache(maxsize=None)
+def _bwrap_works(as_root: bool) -> str | None:
+    """None if bubblewrap can start a sandbox here the way the grader runs it, else why not."""
+    path = shutil.which("bwrap")
+    if path is None:
+        return "bubblewrap is not installed (apt-get install bubblewrap)"
+    probe = [path, *_bwrap_namespace_flags(as_root), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
+    try:
+        completed = subprocess.run(probe, capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bubblewrap does not start ({error})"
+    if completed.returncode != 0:
+        return f"bubblewrap cannot create namespaces here ({completed.stderr.decode(errors='replace').strip()[:120]})"
+    return None
+
+
+def _bwrap_namespace_flags(as_root: bool) -> list[str]:
+    common = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+              "--die-with-parent", "--new-session"]
+    if as_root:  # no user namespace: the worker drops to its own uid inside, which needs these two capabilities
+        return common + ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    return common + ["--unshare-user", "--disable-userns"]
+
+
+def _readable_by_others(paths: list[str]) -> bool:
+    """Whether a different unprivileged uid could reach and read every path (all ancestors o+x)."""
+    for path in paths:
+        current = os.path.realpath(path)
+        while True:
+            try:
+                mode = os.stat(current).st_mode
+            except OSError:
+                return False
+            needed = stat.S_IXOTH if stat.S_ISDIR(mode) else stat.S_IROTH
+            if not mode & needed:
+                return False
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+    return True
+
+
+def choose(level: str = "auto") -> Isolation:
+    """The isolation for `level` on this machine.
+
+    Raises:
+        UsageError: the level is unknown, or asks for a layer this machine does not have.
+    """
+    if level not in LEVELS:
+        raise UsageError(f"unknown isolation level {level!r} (choose from {', '.join(LEVELS)})")
+    is_root = os.geteuid() == 0
+    missing: list[str] = []
+    bwrap_problem = _bwrap_works(is_root) if sys.platform.startswith("linux") else "bubblewrap needs Linux"
+    abi = landlock.abi_version()
+    has_seccomp = seccomp.available()
+    if bwrap_problem:
+        missing.append(f"bwrap ({bwrap_problem})")
+    if not abi:
+        missing.append("landlock (the kernel has none)")
+    if not has_seccomp:
+        missing.append("seccomp (libseccomp not found)")
+
+    wants_bwrap = level in ("auto", "strict", "bwrap")
+    wants_confinement = level != "rlimits"
+    use_bwrap = wants_bwrap and not bwrap_problem
+    if level == "bwrap" and bwrap_problem:
+        raise UsageError(f"--isolation bwrap: {bwrap_problem}")
+    if level == "landlock" and not abi:
+        raise UsageError("--isolation landlock: this kernel has no Landlock")
+    uid = None
+    if is_root and wants_confinement:
+        if use_bwrap or _readable_by_others(worker_paths()):
+            uid = WORKER_UID_BASE + os.getpid() % 1000
+        else:
+            missing.append("uid (the Python interpreter is not readable by other users, and bwrap is missing)")
+    isolation = Isolation(level=level, bwrap=use_bwrap, landlock_abi=abi if wants_confinement else 0,
+                          seccomp=has_seccomp and wants_confinement, worker_uid=uid,
+                          missing=tuple(missing) if level in ("auto", "strict") else ())
+    if level == "strict" and not isolation.filesystem_barrier:
+        raise UsageError("--isolation strict: no filesystem barrier here (install bubblewrap, or use a kernel with Landlock)")
+    return isolation
+
+
+@functools.lru_cache(maxsize=None)
+def worker_paths() -> tuple[str, ...]:
+    """What the worker must be able to read: the interpreter's prefix, numpy's and the grader's import roots."""
+    import numpy
+
+    import grader
+
+    numpy_root = os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
+    grader_root = os.path.dirname(os.path.dirname(os.path.realpath(grader.__file__)))
+    return tuple(dict.fromkeys([os.path.realpath(sys.base_prefix), numpy_root, grader_root]))
+
+
+def import_roots() -> list[str]:
+    """The sys.path entries the worker needs (numpy's and the grader's roots)."""
+    return list(worker_paths()[1:])
+
+
+def read_allow_list() -> list[str]:
+    """Paths the worker may read: system libraries, the interpreter, numpy, the worker's own package."""
+    import grader
+
+    base, numpy_root, *_ = worker_paths()
+    grader_package = os.path.dirname(os.path.realpath(grader.__file__))
+    return [base, numpy_root, grader_package, "/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/null",
+            "/dev/urandom", "/dev/zero"]
+
+
+def bwrap_prefix(isolation: Isolation, scratch_bytes: int, env: dict[str, str]) -> list[str]:
+    """The bubblewrap command line that wraps the worker's interpreter."""
+    import grader
+
+    command = [shutil.which("bwrap"), *_bwrap_namespace_flags(os.geteuid() == 0), "--clearenv",
+               "--ro-bind", "/usr", "/usr"]
+    for link in ("lib", "lib64", "bin", "sbin"):
+        if os.path.islink(f"/{link}"):
+            command += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
+        elif os.path.isdir(f"/{link}"):
+            command += ["--ro-bind", f"/{link}", f"/{link}"]
+    command += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
+                "--perms", "1777", "--size", str(scratch_bytes), "--tmpfs", "/tmp",
+                "--perms", "1777", "--size", str(16 << 20), "--tmpfs", "/dev/shm"]
+    base, numpy_root, _ = (list(worker_paths()) + [None])[:3]
+    grader_package = os.path.dirname(os.path.realpath(grader.__file__))
+    made: set[str] = set()
+    for path in dict.fromkeys([base, numpy_root, grader_package]):
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            ancestor = "/" + "/".join(parts[:depth])
+            if ancestor not in made and not ancestor.startswith(("/usr", "/tmp", "/proc", "/dev")):
+                command += ["--perms", "0755", "--dir", ancestor]
+                made.add(ancestor)
+        command += ["--ro-bind", path, path]
+    for key, value in env.items():
+        command += ["--setenv", key, value]
+    return command + ["--chdir", "/tmp"]
+
+
+def harden_grader() -> None:
+    """Make this grader process non-dumpable (a same-uid worker cannot read its memory)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
