@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--quiet", action="store_true", help="print nothing but errors")
     grade.add_argument("--isolation", default="auto", metavar="LEVEL",
                        help="auto (default: every layer available here), strict (refuse without a filesystem "
-                            "barrier), or one rung for testing: rlimits, landlock, bwrap")
+                            "barrier), or one barrier alone, for testing: landlock, bwrap")
     grade.set_defaults(run=_run_grade)
     return parser
 

@@ -14,9 +14,10 @@ Layers, weakest first (each detected at start-up, used when present and asked fo
 - `seccomp`: no new processes, no sockets, no signals to others, no kernel attack surface.
 
 Levels: `auto` (everything available; what is missing is named), `strict` (as auto, but
-refuses to grade without a filesystem barrier: bwrap or landlock), and for testing each
-rung on its own: `rlimits` (process + rlimits), `landlock` (+ landlock + seccomp + uid),
-`bwrap` (+ bwrap + uid; landlock and seccomp too when present).
+refuses to grade without a filesystem barrier: bwrap or landlock), and, to test each barrier
+on its own, `landlock` (process, rlimits, uid where possible, landlock, seccomp: no
+namespaces) and `bwrap` (process, rlimits, uid, bwrap: no landlock, no seccomp). Every level
+has a filesystem barrier; there is deliberately no level without one.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from grader import landlock, seccomp
 from grader.errors import UsageError
 
-LEVELS = ("auto", "strict", "rlimits", "landlock", "bwrap")
+LEVELS = ("auto", "strict", "landlock", "bwrap")
 WORKER_UID_BASE = 61234
 _PR_SET_DUMPABLE = 4
 
@@ -137,21 +138,21 @@ def choose(level: str = "auto") -> Isolation:
     if not has_seccomp:
         missing.append("seccomp (libseccomp not found)")
 
-    wants_bwrap = level in ("auto", "strict", "bwrap")
-    wants_confinement = level != "rlimits"
-    use_bwrap = wants_bwrap and not bwrap_problem
+    use_bwrap = level in ("auto", "strict", "bwrap") and not bwrap_problem
+    use_landlock = level in ("auto", "strict", "landlock") and abi > 0
+    use_seccomp = level in ("auto", "strict", "landlock") and has_seccomp
     if level == "bwrap" and bwrap_problem:
         raise UsageError(f"--isolation bwrap: {bwrap_problem}")
     if level == "landlock" and not abi:
         raise UsageError("--isolation landlock: this kernel has no Landlock")
     uid = None
-    if is_root and wants_confinement:
+    if is_root:
         if use_bwrap or _readable_by_others(worker_paths()):
             uid = WORKER_UID_BASE + os.getpid() % 1000
-        else:
+        elif level in ("auto", "strict"):
             missing.append("uid (the Python interpreter is not readable by other users, and bwrap is missing)")
-    isolation = Isolation(level=level, bwrap=use_bwrap, landlock_abi=abi if wants_confinement else 0,
-                          seccomp=has_seccomp and wants_confinement, worker_uid=uid,
+    isolation = Isolation(level=level, bwrap=use_bwrap, landlock_abi=abi if use_landlock else 0,
+                          seccomp=use_seccomp, worker_uid=uid,
                           missing=tuple(missing) if level in ("auto", "strict") else ())
     if level == "strict" and not isolation.filesystem_barrier:
         raise UsageError("--isolation strict: no filesystem barrier here (install bubblewrap, or use a kernel with Landlock)")

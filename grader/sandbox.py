@@ -30,10 +30,10 @@ from grader.worker import BOOTSTRAP
 class SandboxLimits:
     """Limits on one worker. Times are wall-clock seconds."""
 
-    call_seconds: float = 5.0
+    call_seconds: float = 2.0
     load_seconds: float = 10.0
     cpu_seconds: int = 60
-    address_space_bytes: int = 2 << 30
+    address_space_bytes: int = 1 << 30
     file_size_bytes: int = 16 << 20
     open_files: int = 64
     output_bytes: int = 16 << 10
@@ -384,6 +384,10 @@ class StudentModule:
                 raise StudentAbort(f"{function} returned something that cannot be graded ({error})") from None
         if status == "raised":
             where = answer.get("where") if isinstance(answer.get("where"), dict) else None
+            if answer.get("type") == "MemoryError":  # no retrying a memory hog: it costs seconds a call
+                self._stop_worker()
+                limit = self.limits.address_space_bytes / (1 << 30)
+                raise StudentAbort(f"{function} ran out of memory (the limit is {limit:g} GiB)")
             raise StudentRaised(str(answer.get("type"))[:80], str(answer.get("message"))[:500], where)
         if status == "missing":
             raise StudentAbort(f"{self.module_name} does not define {function}")

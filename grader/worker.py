@@ -13,15 +13,29 @@ parses them); answers go over the separate descriptor OUT.
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import resource
+import struct
 import sys
 import types
 
-import numpy  # noqa: F401  (imported before any restriction, so all of it is loaded)
+import numpy  # imported before any restriction, so all of it is loaded
 
 from grader import landlock, seccomp, wire
+
+# The modules the worker's own code relies on. Student code may monkeypatch them; their
+# original contents are put back after each piece of student code runs, so that a patch
+# can only change the student's own answers, never how they are sent.
+_PROTECTED = [builtins, json, struct, numpy, wire, types, os]
+_PRISTINE = [dict(vars(module)) for module in _PROTECTED]
+
+
+def restore_modules() -> None:
+    for module, contents in zip(_PROTECTED, _PRISTINE):
+        vars(module).update(contents)
+    sys.modules.update({module.__name__: module for module in _PROTECTED})
 
 BOOTSTRAP = (
     "import json, sys; config = json.loads(sys.argv[1]); sys.path[:0] = config['path']; "
@@ -83,8 +97,10 @@ def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str]) 
             code = compile(cell["source"], cell["filename"], "exec", dont_inherit=True)
             exec(code, module.__dict__)
         except BaseException as error:  # SystemExit, KeyboardInterrupt: the student's, not ours
+            restore_modules()
             errors.append(dict(_describe(error, filenames), cell=index))
         finally:
+            restore_modules()
             _flush_student_output()
     return errors
 
@@ -144,8 +160,10 @@ def answer_call(module: types.ModuleType, name: str, call: dict, arrays: list, f
         kwargs = {key: wire.unpack(tree, arrays) for key, tree in call["kwargs"].items()}
         result = function(*args, **kwargs)
     except BaseException as error:  # the student's exception, whatever it is
+        restore_modules()
         _flush_student_output()
         return wire.encode_message(dict(_describe(error, filenames), status="raised"))
+    restore_modules()
     _flush_student_output()
     try:
         result_arrays: list = []

@@ -17,22 +17,46 @@ def run_grader(*args: str, cwd: Path = REPO, timeout: float = 600) -> subprocess
                           text=True, timeout=timeout)
 
 
-def grade_file(path: Path, out_dir: Path) -> dict:
+def grade_file(path: Path, out_dir: Path, extra: tuple[str, ...] = ()) -> dict:
     """Grade `path` through the CLI; its results.json and feedback text, plus the exit status."""
     results, feedback = out_dir / f"{path.stem}.results.json", out_dir / f"{path.stem}.feedback.md"
-    completed = run_grader("grade", "hw1", path, "--results-json", results, "--feedback", feedback, "--quiet")
+    completed = run_grader("grade", "hw1", path, "--results-json", results, "--feedback", feedback, "--quiet", *extra)
     return {
         "returncode": completed.returncode,
+        "stdout": completed.stdout,
         "stderr": completed.stderr,
         "results": json.loads(results.read_text()) if results.exists() else None,
         "feedback": feedback.read_text() if feedback.exists() else "",
     }
 
 
-def grade_many(paths: list[Path], out_dir: Path) -> dict[Path, dict]:
+def grade_many(paths: list[Path], out_dir: Path, extra: tuple[str, ...] = ()) -> dict[Path, dict]:
     """Grade every path (two at a time: the machine has two cores)."""
     with ProcessPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(grade_file, paths, [out_dir] * len(paths))))
+        return dict(zip(paths, pool.map(grade_file, paths, [out_dir] * len(paths), [extra] * len(paths))))
+
+
+CONTRACT_POINTS = {
+    "rnn_step": 8, "rnn_forward": 8, "rnn_step_backward": 8, "rnn_backward": 10, "softmax": 6,
+    "softmax_backward": 6, "qkv": 4, "attention_weights": 8, "self_attention": 6,
+    "self_attention_backward": 10, "log_softmax": 4, "nll_loss": 8, "nll_loss_backward": 6,
+    "lm_inputs_and_targets": 3, "rnn_lm_loss": 5,
+}
+
+
+def assert_valid_results(results: dict) -> None:
+    """`results` follows contract §3 for hw1: Gradescope's fields, one function tag per test, points that add up."""
+    assert set(results) >= {"score", "max_score", "execution_time", "output", "tests"}
+    assert results["max_score"] == 100.0
+    assert abs(results["score"] - sum(t["score"] for t in results["tests"])) < 1e-3
+    for test in results["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "status", "output", "tags", "visibility"}
+        assert len(test["tags"]) == 1 and test["tags"][0] in CONTRACT_POINTS
+        assert test["status"] in ("passed", "failed")
+        assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+        assert 0 <= test["score"] <= test["max_score"]
+    points = {name: p for name, (_, p) in function_scores(results).items()}
+    assert points == {k: float(v) for k, v in CONTRACT_POINTS.items()}
 
 
 def function_scores(results: dict) -> dict[str, tuple[float, float]]:

@@ -10,14 +10,8 @@ import shutil
 import pytest
 
 from conftest import REFERENCE_PATH, REPO
-from grading_helpers import function_scores, grade_many
+from grading_helpers import CONTRACT_POINTS, assert_valid_results, grade_many
 
-CONTRACT_POINTS = {
-    "rnn_step": 8, "rnn_forward": 8, "rnn_step_backward": 8, "rnn_backward": 10, "softmax": 6,
-    "softmax_backward": 6, "qkv": 4, "attention_weights": 8, "self_attention": 6,
-    "self_attention_backward": 10, "log_softmax": 4, "nll_loss": 8, "nll_loss_backward": 6,
-    "lm_inputs_and_targets": 3, "rnn_lm_loss": 5,
-}
 CORRECT = sorted((REPO / "tests" / "submissions" / "correct").glob("*.py"))
 TEMPLATE = REPO / "student_template" / "hw1" / "hw1.py"
 
@@ -32,20 +26,6 @@ def graded(tmp_path_factory):
     shutil.copy(REFERENCE_PATH, second_run)
     paths = [REFERENCE_PATH, second_run, TEMPLATE, *CORRECT, *sorted((REPO / "examples" / "hw1").glob("*.py"))]
     return grade_many(paths, out)
-
-
-def assert_valid_results(results: dict) -> None:
-    assert set(results) >= {"score", "max_score", "execution_time", "output", "tests"}
-    assert results["max_score"] == 100.0
-    assert abs(results["score"] - sum(t["score"] for t in results["tests"])) < 1e-3
-    for test in results["tests"]:
-        assert set(test) >= {"name", "score", "max_score", "status", "output", "tags", "visibility"}
-        assert len(test["tags"]) == 1 and test["tags"][0] in CONTRACT_POINTS
-        assert test["status"] in ("passed", "failed")
-        assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
-        assert 0 <= test["score"] <= test["max_score"]
-    points = {name: p for name, (_, p) in function_scores(results).items()}
-    assert points == pytest.approx({k: float(v) for k, v in CONTRACT_POINTS.items()})
 
 
 def test_reference_earns_full_marks(graded):

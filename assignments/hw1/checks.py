@@ -156,7 +156,7 @@ def build(ref):
                   weight=2, max_examples=30))
     add(agreement("nll_loss", "matches the reference with padding masked", c.nll_cases(masked=True), ref.nll_loss, one("loss"),
                   weight=3, max_examples=30))
-    add(Check("nll_loss", "is unchanged by the targets of masked positions", c.nll_cases(masked=True),
+    add(Check("nll_loss", "depends on the targets of counted positions only", c.nll_cases(masked=True),
               _masked_targets_do_not_matter, weight=1, max_examples=10))
     add(agreement("nll_loss", "is finite and right for logits of magnitude 1e3", c.nll_cases(scale=1e3), ref.nll_loss,
                   one("loss"), weight=1, max_examples=10, visibility="after_due_date"))
@@ -177,8 +177,8 @@ def build(ref):
     add(shape_and_dtype("rnn_lm_loss", c.rnn_lm_cases(), ref.rnn_lm_loss, one("loss"), max_examples=10))
     add(agreement("rnn_lm_loss", "matches the reference on padded batches", c.rnn_lm_cases(), ref.rnn_lm_loss, one("loss"),
                   weight=3, max_examples=70))
-    add(Check("rnn_lm_loss", "ignores the padding after <eos>", c.rnn_lm_cases(),
-              _padding_content_does_not_matter, weight=1, max_examples=15))
+    add(Check("rnn_lm_loss", "ignores the padding after <eos> but not the words", c.rnn_lm_cases(),
+              _padding_content_does_not_matter(ref), weight=1, max_examples=15))
 
     return checks, build_misconceptions(ref)
 
@@ -231,11 +231,24 @@ def _masked_targets_do_not_matter(student, case: Case):
     problem = compare_array("loss with other targets at masked positions", second, a)
     if problem:
         raise CheckFailure(problem)
+    counted = np.flatnonzero(mask)[0]
+    changed = targets.copy()
+    changed.reshape(-1)[counted] = (changed.reshape(-1)[counted] + 1) % V
+    third, problem = as_float_array("loss", student(logits, changed, mask))
+    if problem:
+        raise CheckFailure(problem)
+    if compare_array("loss", third, a) is None:  # None: the two losses are equal
+        raise CheckFailure("loss: changing the target of a counted position did not change the loss")
 
 
-def _padding_content_does_not_matter(student, case: Case):
+def _padding_content_does_not_matter(ref):
+    return lambda student, case: _padding_check(ref, student, case)
+
+
+def _padding_check(ref, student, case: Case):
     """The padding token is only ever an input where its target is padding too, so its
-    embedding E[pad_id] cannot change a loss that counts only real targets."""
+    embedding E[pad_id] cannot change a loss that counts only real targets; the embedding of
+    <bos>, which every sentence reads, does (whenever it changes the reference's loss)."""
     ids, E, h0, W_h, W_c, W_out, pad_id = case.args
     other_E = E.copy()
     other_E[pad_id] += np.random.default_rng(int(ids.sum())).standard_normal(E.shape[1])
@@ -247,3 +260,13 @@ def _padding_content_does_not_matter(student, case: Case):
     problem = compare_array("loss after changing the embedding of <pad>", second, loss)
     if problem:
         raise CheckFailure(problem)
+    first_word = ids[0, 0]  # <bos>: an input that always counts
+    changed_E = E.copy()
+    changed_E[first_word] += 1.0
+    third, problem = as_float_array("loss", student(ids, changed_E, h0, W_h, W_c, W_out, pad_id, **case.kwargs))
+    if problem:
+        raise CheckFailure(problem)
+    reference_moved = compare_array("loss", ref.rnn_lm_loss(ids, changed_E, h0, W_h, W_c, W_out, pad_id, **case.kwargs),
+                                    ref.rnn_lm_loss(*case.args, **case.kwargs)) is not None
+    if reference_moved and compare_array("loss", third, loss) is None:  # None: the two losses are equal
+        raise CheckFailure("loss: changing the embedding of <bos>, which every sentence reads, did not change the loss")

@@ -1,0 +1,188 @@
+"""Hostile submissions, graded for real through the CLI under every isolation level this
+machine offers. Each must: exit 0 with a valid results.json; earn nothing on the attacked
+function while honest functions keep their points; leave the checkout unchanged and no
+process or file behind; and never get a line of the hidden reference or checks into any output."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import REFERENCE_PATH, REPO
+from grader.isolation import choose
+from grader.errors import UsageError
+from grader.solution_blocks import find_solution_blocks
+from grading_helpers import CONTRACT_POINTS, assert_valid_results, function_scores, grade_many
+from hostile import CASES
+from test_mutants import CALLERS
+
+
+def available_levels() -> list[str]:
+    levels = []
+    for level in ("auto", "landlock", "bwrap"):
+        try:
+            choose(level)
+            levels.append(level)
+        except UsageError:
+            pass
+    return levels
+
+
+LEVELS = available_levels()
+MARKER = f"hostile-{uuid.uuid4().hex[:12]}"
+
+
+def hidden_lines() -> set[str]:
+    """Lines of the hidden files that must never reach any output (less those that the public
+    grader package happens to share, which the worker may read)."""
+    public = {line.strip() for path in (REPO / "grader").rglob("*.py") for line in path.read_text().splitlines()}
+    lines = set()
+    for block in find_solution_blocks(REFERENCE_PATH.read_text()):
+        lines |= {line.strip() for line in block.lines if len(line.strip()) >= 20}
+    for path in (REPO / "assignments" / "hw1").glob("*.py"):
+        for line in path.read_text().splitlines():
+            text = line.strip()
+            if len(text) >= 30 and not text.startswith(("import ", "from ", "#", '"""')) and ("(" in text or "=" in text):
+                lines.add(text)
+    return lines - public
+
+
+HIDDEN = hidden_lines()
+
+
+def checkout_fingerprint() -> dict[str, str]:
+    fingerprint = {}
+    for path in sorted(REPO.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and ".git" not in path.parts:
+            fingerprint[str(path.relative_to(REPO))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return fingerprint
+
+
+def leftover_processes() -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if "State:\tZ" in status:
+            continue
+        if "grader.worker import main" in cmdline or MARKER in cmdline:
+            found.append(f"{entry.name}: {cmdline[:120]}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def listeners():
+    """A TCP, a UDP and an abstract unix socket on this machine, for the network attack to aim at."""
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.bind(("127.0.0.1", 0))
+    tcp.listen(8)
+    tcp.setblocking(False)
+    port = tcp.getsockname()[1]
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", port))
+    udp.setblocking(False)
+    unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unix.bind(f"\0grader-test-{port}")
+    unix.listen(8)
+    unix.setblocking(False)
+    yield port, (tcp, udp, unix)
+    for sock in (tcp, udp, unix):
+        sock.close()
+
+
+def submission_source(case, port: int) -> str:
+    code = case.code.format(port=port, marker=MARKER)
+    return REFERENCE_PATH.read_text() + "\n\n# --- hostile code ---\n" + code
+
+
+@pytest.fixture(scope="module", params=LEVELS)
+def corpus(request, tmp_path_factory, listeners):
+    level = request.param
+    port, _ = listeners
+    folder = tmp_path_factory.mktemp(f"hostile-{level}")
+    paths = []
+    for case in CASES:
+        path = folder / f"{case.id}.py"
+        path.write_text(submission_source(case, port))
+        paths.append(path)
+    before = checkout_fingerprint()
+    started = time.monotonic()
+    runs = grade_many(paths, tmp_path_factory.mktemp(f"out-{level}"), ("--isolation", level))
+    time.sleep(0.3)  # let the kernel finish tearing down the last sandboxes
+    return {
+        "level": level,
+        "runs": {case.id: runs[path] for case, path in zip(CASES, paths)},
+        "checkout_changed": sorted(k for k, v in checkout_fingerprint().items() if before.get(k) != v),
+        "leftovers": leftover_processes(),
+        "seconds": time.monotonic() - started,
+    }
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_hostile_submission_is_graded_safely(corpus, case):
+    run = corpus["runs"][case.id]
+    assert run["returncode"] == 0, run["stderr"][-2000:]
+    results = run["results"]
+    assert_valid_results(results)
+    scores = function_scores(results)
+    if case.where != "import":
+        earned = [t["name"] for t in results["tests"] if t["tags"] == [case.where] and t["status"] == "passed"
+                  and not t["name"].endswith("output shapes and dtypes")]
+        assert not earned, f"the attacked {case.where} passed {earned}"
+    honest = {"all": set(CONTRACT_POINTS), "none": set(),
+              "others": set(CONTRACT_POINTS) - {case.where} - CALLERS.get(case.where, set())}[case.honest]
+    lost = {name for name in honest if scores[name][0] < scores[name][1]}
+    assert not lost, f"honest functions lost points: {sorted(lost)}"
+    if case.honest == "none":
+        assert results["score"] == 0
+    honest_score = sum(CONTRACT_POINTS[name] for name in honest) if case.honest != "all" else 100
+    shape_points = sum(t["max_score"] for t in results["tests"] if t["name"].endswith("output shapes and dtypes"))
+    assert results["score"] <= honest_score + shape_points
+    everything = "\n".join([run["stdout"], run["stderr"], run["feedback"], str(results)])
+    leaked = [line for line in HIDDEN if line in everything]
+    assert not leaked, f"hidden lines reached the output: {leaked[:3]}"
+    found = re.findall(r"FOUND (\S+)", everything)
+    assert not [path for path in found if "/assignments/" in path or "/solutions/" in path], found
+    assert "CONNECTED" not in everything
+
+
+def test_the_checkout_is_unchanged(corpus):
+    assert corpus["checkout_changed"] == []
+
+
+def test_no_process_is_left_behind(corpus):
+    assert corpus["leftovers"] == []
+
+
+def test_no_file_is_left_behind(corpus):
+    leftovers = [p for p in Path("/tmp").glob("grader-worker-*")] + list(Path("/tmp").rglob(f"fill-{MARKER}"))
+    leftovers += [p for p in Path("/dev/shm").glob(f"fill-{MARKER}")]
+    assert leftovers == []
+
+
+def test_the_network_was_never_reached(corpus, listeners):
+    _, (tcp, udp, unix) = listeners
+    for sock in (tcp, unix):
+        with pytest.raises(BlockingIOError):
+            sock.accept()
+    with pytest.raises(BlockingIOError):
+        udp.recv(100)
+
+
+def test_the_fake_results_did_not_replace_the_real_ones(corpus):
+    results = corpus["runs"]["fake-results-everywhere"]["results"]
+    assert results["tests"] and results["score"] == 100.0
+
+
