@@ -46,18 +46,21 @@ def time_grading(runs: int) -> dict:
     return {"walls": walls, "peak_kib": max(peaks), "results": results}
 
 
-def time_sandbox(calls: int = 2000) -> dict:
+def time_sandbox(level: str, calls: int = 2000) -> dict:
     sys.path.insert(0, str(REPO))
+    from grader.isolation import choose
     from grader.sandbox import Cell, StudentModule
 
+    confinement = choose(level)
+    cells = [Cell("def identity(x):\n    return x\n", "hw1.py")]
     starts = []
-    for _ in range(5):
+    for _ in range(7):
         started = time.perf_counter()
-        with StudentModule("hw1", [Cell("def identity(x):\n    return x\n", "hw1.py")]) as module:
+        with StudentModule("hw1", cells, confinement=confinement) as module:
             module.load()
             starts.append(time.perf_counter() - started)
     x = np.random.default_rng(0).standard_normal((10, 10))
-    with StudentModule("hw1", [Cell("def identity(x):\n    return x\n", "hw1.py")]) as module:
+    with StudentModule("hw1", cells, confinement=confinement) as module:
         module.load()
         started = time.perf_counter()
         for _ in range(calls):
@@ -69,7 +72,8 @@ def time_sandbox(calls: int = 2000) -> dict:
             for _ in range(4):
                 module.next_answer()
         pipelined = (time.perf_counter() - started) / calls
-    return {"start": statistics.median(starts), "call": sequential, "pipelined_call": pipelined}
+    return {"layers": confinement.describe(), "start": statistics.median(starts), "call": sequential,
+            "pipelined_call": pipelined}
 
 
 def main() -> None:
@@ -79,17 +83,26 @@ def main() -> None:
     grading = time_grading(args.runs)
     extra = grading["results"]["extra_data"]
     per_function = extra["student_calls_per_function"]
-    sandbox = time_sandbox()
     print(f"grade one submission (reference, {args.runs} runs, whole process, {os.cpu_count()} CPUs)")
     print(f"  median wall time        {statistics.median(grading['walls']):.2f} s  (min {min(grading['walls']):.2f}, max {max(grading['walls']):.2f})")
     print(f"  peak memory, grader     {grading['peak_kib'] / 1024:.0f} MiB")
     print(f"  peak memory, worker     {extra['worker_peak_rss_kib'] / 1024:.0f} MiB")
     print(f"  student calls           {extra['student_calls']} in all; per function min {min(per_function.values())}, max {max(per_function.values())}")
     print(f"  score                   {grading['results']['score']:g} / {grading['results']['max_score']:g}")
-    print("sandbox")
-    print(f"  worker start-up         {sandbox['start'] * 1000:.0f} ms (spawn, import numpy, run the submission, answer)")
-    print(f"  one call, round trip    {sandbox['call'] * 1000:.3f} ms (10x10 float64 in and out)")
-    print(f"  one call, pipelined x4  {sandbox['pipelined_call'] * 1000:.3f} ms")
+    print(f"  isolation               {grading['results']['extra_data']['isolation']['layers']}")
+    from grader.errors import UsageError
+
+    print("sandbox cost per isolation level (worker start-up: spawn, confine, import numpy, run the submission;")
+    print("call: one 10x10 float64 array in and out)")
+    print(f"  {'level':9s} {'start-up':>9s} {'call':>9s} {'pipelined':>10s}  layers")
+    for level in ("auto", "landlock", "bwrap"):
+        try:
+            sandbox = time_sandbox(level)
+        except UsageError as error:
+            print(f"  {level:9s} not available here: {error}")
+            continue
+        print(f"  {level:9s} {sandbox['start'] * 1000:7.0f} ms {sandbox['call'] * 1000:6.3f} ms {sandbox['pipelined_call'] * 1000:7.3f} ms  "
+              f"{sandbox['layers'].split(': ', 1)[1]}")
 
 
 if __name__ == "__main__":

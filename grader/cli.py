@@ -51,6 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     checks.add_argument("assignment", help="assignment name, e.g. hw1")
     checks.set_defaults(run=_run_checks)
 
+    probe = commands.add_parser("isolation", allow_abbrev=False, help="show the sandbox layers a level gets on this machine")
+    probe.add_argument("--isolation", default="auto", metavar="LEVEL", help="auto, strict, landlock or bwrap")
+    probe.set_defaults(run=_run_isolation)
+
     grade = commands.add_parser("grade", allow_abbrev=False, help="grade one submission (.py, .ipynb, or a folder holding one)")
     grade.add_argument("assignment", help="assignment name, e.g. hw1")
     grade.add_argument("submission", type=Path, help="the student's hw1.py or hw1.ipynb, or a folder holding one")
@@ -70,6 +74,13 @@ def _run_release(args: argparse.Namespace) -> int:
     assignment = load_assignment(args.assignment, args.assignments)
     for path in write_template(assignment, args.out):
         print(f"wrote {path}")
+    return EXIT_OK
+
+
+def _run_isolation(args: argparse.Namespace) -> int:
+    from grader.isolation import choose
+
+    print(choose(args.isolation).describe())
     return EXIT_OK
 
 

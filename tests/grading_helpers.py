@@ -11,16 +11,17 @@ from pathlib import Path
 from conftest import REPO
 
 
-def run_grader(*args: str, cwd: Path = REPO, timeout: float = 600) -> subprocess.CompletedProcess:
-    """`python -m grader ARGS`, for real, in a subprocess."""
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+def run_grader(*args: str, cwd: Path = REPO, timeout: float = 600, wrap=None) -> subprocess.CompletedProcess:
+    """`python -m grader ARGS`, for real, in a subprocess; `wrap(command)` may wrap it (e.g. to change user)."""
+    command = [sys.executable, "-m", "grader", *map(str, args)]
+    return subprocess.run(wrap(command) if wrap else command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def grade_file(path: Path, out_dir: Path, extra: tuple[str, ...] = ()) -> dict:
+def grade_file(path: Path, out_dir: Path, extra: tuple[str, ...] = (), wrap=None) -> dict:
     """Grade `path` through the CLI; its results.json and feedback text, plus the exit status."""
     results, feedback = out_dir / f"{path.stem}.results.json", out_dir / f"{path.stem}.feedback.md"
-    completed = run_grader("grade", "hw1", path, "--results-json", results, "--feedback", feedback, "--quiet", *extra)
+    completed = run_grader("grade", "hw1", path, "--results-json", results, "--feedback", feedback, "--quiet", *extra,
+                           wrap=wrap)
     return {
         "returncode": completed.returncode,
         "stdout": completed.stdout,
@@ -30,10 +31,11 @@ def grade_file(path: Path, out_dir: Path, extra: tuple[str, ...] = ()) -> dict:
     }
 
 
-def grade_many(paths: list[Path], out_dir: Path, extra: tuple[str, ...] = ()) -> dict[Path, dict]:
+def grade_many(paths: list[Path], out_dir: Path, extra: tuple[str, ...] = (), wrap=None) -> dict[Path, dict]:
     """Grade every path (two at a time: the machine has two cores)."""
+    n = len(paths)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(grade_file, paths, [out_dir] * len(paths), [extra] * len(paths))))
+        return dict(zip(paths, pool.map(grade_file, paths, [out_dir] * n, [extra] * n, [wrap] * n)))
 
 
 CONTRACT_POINTS = {

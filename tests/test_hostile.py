@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import socket
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -20,6 +22,8 @@ from grader.isolation import choose
 from grader.errors import UsageError
 from grader.solution_blocks import find_solution_blocks
 from grading_helpers import CONTRACT_POINTS, assert_valid_results, function_scores, grade_many
+import unprivileged
+from grading_helpers import run_grader
 from hostile import CASES
 from test_mutants import CALLERS
 
@@ -35,7 +39,9 @@ def available_levels() -> list[str]:
     return levels
 
 
-LEVELS = available_levels()
+# Who grades: this process's user, and, when that is root, also an unprivileged user.
+USERS = ["root", "unprivileged"] if unprivileged.available() else ["current user"]
+SETUPS = [(user, level) for user in USERS for level in available_levels()]
 MARKER = f"hostile-{uuid.uuid4().hex[:12]}"
 
 
@@ -107,22 +113,40 @@ def submission_source(case, port: int) -> str:
     return REFERENCE_PATH.read_text() + "\n\n# --- hostile code ---\n" + code
 
 
-@pytest.fixture(scope="module", params=LEVELS)
-def corpus(request, tmp_path_factory, listeners):
-    level = request.param
+@pytest.fixture(scope="module", params=SETUPS, ids=lambda setup: f"{setup[0]}-{setup[1]}".replace(" ", "-"))
+def corpus(request, listeners):
+    user, level = request.param
     port, _ = listeners
-    folder = tmp_path_factory.mktemp(f"hostile-{level}")
+    scratch = Path(tempfile.mkdtemp(prefix="hostile-", dir="/tmp"))
+    try:
+        yield grade_corpus(scratch, user, level, port)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def grade_corpus(scratch: Path, user: str, level: str, port: int) -> dict:
+    """Grade every hostile case as `user` under `level`, in a world-readable scratch folder."""
+    folder, out, holds = scratch / "submissions", scratch / "out", scratch / "holds"
+    for directory, mode in ((scratch, 0o755), (folder, 0o755), (out, 0o777), (holds, 0o755)):
+        directory.mkdir(exist_ok=True)
+        directory.chmod(mode)
+    wrap = unprivileged.AsUnprivileged(str(holds)) if user == "unprivileged" else None
+    probe = run_grader("isolation", "--isolation", level, wrap=wrap)
+    assert probe.returncode == 0, f"{user} cannot have --isolation {level}: {probe.stderr}"
     paths = []
     for case in CASES:
         path = folder / f"{case.id}.py"
         path.write_text(submission_source(case, port))
+        path.chmod(0o644)
         paths.append(path)
     before = checkout_fingerprint()
     started = time.monotonic()
-    runs = grade_many(paths, tmp_path_factory.mktemp(f"out-{level}"), ("--isolation", level))
+    runs = grade_many(paths, out, ("--isolation", level), wrap=wrap)
     time.sleep(0.3)  # let the kernel finish tearing down the last sandboxes
     return {
+        "user": user,
         "level": level,
+        "layers": probe.stdout.strip(),
         "runs": {case.id: runs[path] for case, path in zip(CASES, paths)},
         "checkout_changed": sorted(k for k, v in checkout_fingerprint().items() if before.get(k) != v),
         "leftovers": leftover_processes(),
@@ -167,8 +191,9 @@ def test_no_process_is_left_behind(corpus):
 
 
 def test_no_file_is_left_behind(corpus):
-    leftovers = [p for p in Path("/tmp").glob("grader-worker-*")] + list(Path("/tmp").rglob(f"fill-{MARKER}"))
-    leftovers += [p for p in Path("/dev/shm").glob(f"fill-{MARKER}")]
+    leftovers = [p for p in Path("/tmp").glob("grader-worker-*")] + [p for p in Path("/dev/shm").glob(f"fill-{MARKER}")]
+    for directory in (Path("/tmp"), Path.home()):
+        leftovers += list(directory.glob(f"fill-{MARKER}"))
     assert leftovers == []
 
 
@@ -186,3 +211,13 @@ def test_the_fake_results_did_not_replace_the_real_ones(corpus):
     assert results["tests"] and results["score"] == 100.0
 
 
+
+
+def test_the_grader_ran_as_the_intended_user_with_the_intended_layers(corpus):
+    assert corpus["layers"].startswith(f"isolation {corpus['level']}: ")
+    if corpus["user"] != "root":
+        assert "uid " not in corpus["layers"]  # an unprivileged grader cannot change uid
+    elif corpus["level"] in ("auto", "bwrap"):
+        assert "uid " in corpus["layers"]  # root hands the worker a uid of its own inside bubblewrap
+    for run in corpus["runs"].values():
+        assert run["results"]["extra_data"]["isolation"]["level"] == corpus["level"]
