@@ -207,7 +207,8 @@ def bwrap_prefix(isolation: Isolation, scratch_bytes: int, env: dict[str, str]) 
         parts = path.strip("/").split("/")
         for depth in range(1, len(parts)):
             ancestor = "/" + "/".join(parts[:depth])
-            if ancestor not in made and not ancestor.startswith(("/usr", "/tmp", "/proc", "/dev")):
+            mounted = ancestor in ("/usr", "/tmp", "/proc", "/dev") or ancestor.startswith(("/usr/", "/proc/", "/dev/"))
+            if ancestor not in made and not mounted:  # bubblewrap would make it, but readable by its owner only
                 command += ["--perms", "0755", "--dir", ancestor]
                 made.add(ancestor)
         command += ["--ro-bind", path, path]

@@ -70,3 +70,18 @@ def function_scores(results: dict) -> dict[str, tuple[float, float]]:
         entry[0] += test["score"]
         entry[1] += test["max_score"]
     return {name: (round(s, 6), round(p, 6)) for name, (s, p) in scores.items()}
+
+
+def available_levels() -> list[str]:
+    """The isolation levels this machine offers to this user (auto, landlock, bwrap)."""
+    from grader.errors import UsageError
+    from grader.isolation import choose
+
+    levels = []
+    for level in ("auto", "landlock", "bwrap"):
+        try:
+            choose(level)
+            levels.append(level)
+        except UsageError:
+            pass
+    return levels

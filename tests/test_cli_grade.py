@@ -120,3 +120,26 @@ def test_a_grader_fault_exits_1_and_still_writes_valid_results(tmp_path):
     data = json.loads(results.read_text())
     assert data["score"] == 0 and data["tests"] == []
     assert "The grader itself failed" in data["output"] and "not a problem with your code" in data["output"]
+
+
+def test_wrong_shapes_dtypes_and_nan_each_earn_what_they_earn_with_a_reason(tmp_path):
+    source = REFERENCE_PATH.read_text()
+    source = source.replace("    return Q, K, V\n", "    return Q.astype(np.float32), K, V\n")  # wrong dtype
+    source = source.replace("    return np.maximum(a_t, 0.0)  # (..., d_h)\n",
+                            "    return np.maximum(a_t, 0.0).T  # (..., d_h)\n")  # wrong shape for relu
+    source = source.replace("    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))\n",
+                            "    return np.full(x.shape, np.nan)\n")  # NaN
+    path = tmp_path / "hw1.py"
+    path.write_text(source)
+    completed, data, feedback = grade(tmp_path, path)
+    assert completed.returncode == 0
+    failed = {t["name"]: t["output"] for t in data["tests"] if t["status"] == "failed"}
+    assert "Q: expected dtype float64, got float32" in failed["qkv: output shapes and dtypes"]
+    assert any("expected shape" in message for name, message in failed.items() if name.startswith("rnn_step:"))
+    log_softmax = failed["log_softmax: matches the reference along the given axis"]
+    assert "NaN at [" in log_softmax and "where a finite value was expected" in log_softmax
+    scores = {}
+    for test in data["tests"]:
+        scores[test["tags"][0]] = scores.get(test["tags"][0], 0) + test["score"]
+    assert scores["softmax_backward"] == 6 and scores["qkv"] < 4
+    assert scores["log_softmax"] < 1  # only its shape-and-dtype check: the NaNs have the right shape

@@ -18,25 +18,12 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE_PATH, REPO
-from grader.isolation import choose
-from grader.errors import UsageError
 from grader.solution_blocks import find_solution_blocks
-from grading_helpers import CONTRACT_POINTS, assert_valid_results, function_scores, grade_many
+from grading_helpers import CONTRACT_POINTS, assert_valid_results, available_levels, function_scores, grade_many
 import unprivileged
 from grading_helpers import run_grader
 from hostile import CASES
 from test_mutants import CALLERS
-
-
-def available_levels() -> list[str]:
-    levels = []
-    for level in ("auto", "landlock", "bwrap"):
-        try:
-            choose(level)
-            levels.append(level)
-        except UsageError:
-            pass
-    return levels
 
 
 # Who grades: this process's user, and, when that is root, also an unprivileged user.

@@ -10,6 +10,7 @@ import pytest
 
 from grader.sandbox import Cell, SandboxLimits, StudentAbort, StudentModule, StudentRaised
 from grader.wire import Opaque
+from grading_helpers import available_levels
 
 SOURCE = '''
 import numpy as np
@@ -158,3 +159,17 @@ def test_the_worker_never_imports_the_grader_side():
     with StudentModule("hw1", [Cell(source, "hw1.py")], LIMITS) as student:
         student.load()
         assert float(student.call("count", np.ones(1))) == 0.0
+
+
+@pytest.mark.parametrize("level", available_levels())
+def test_numpy_submodules_import_lazily_inside_every_level(level):
+    """Regression: under bubblewrap, directories made for the bind mounts were private to root,
+    so a worker that had dropped to its own uid could not import numpy.testing lazily (seen when
+    the virtual environment lived under /tmp)."""
+    from grader.isolation import choose
+
+    confinement = choose(level)
+    source = "import numpy as np\ndef lazy(x):\n    return float(np.testing.assert_allclose is not None) + np.fft.fft(x).real.sum() * 0 + np.linalg.norm(x) * 0\n"
+    with StudentModule("hw1", [Cell(source, "hw1.py")], LIMITS, confinement) as student:
+        assert student.load().errors == []
+        assert float(student.call("lazy", np.ones(4))) == 1.0
