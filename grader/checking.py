@@ -7,6 +7,7 @@ the message is built from that case by the grader, never taken from hypothesis.
 
 from __future__ import annotations
 
+import sys
 import time
 import zlib
 from typing import Any, Sequence
@@ -20,6 +21,10 @@ from grader.model import CheckResult
 from grader.sandbox import StudentAbort, StudentModule, StudentRaised
 from grader.scoring import check_points
 from grader.strategies import variants
+
+
+# Hypothesis reports a failure that does not replay (a random or stateful function) as one of these.
+_INCONSISTENT = (HypothesisException,) + ((ExceptionGroup,) if sys.version_info >= (3, 11) else ())  # noqa: F821
 
 
 def _settings(max_examples: int) -> settings:
@@ -103,7 +108,7 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
         return _Failure(failure.message, failure.case, failure.got, getattr(failure, "error", None))
     except StudentAbort:
         raise
-    except (HypothesisException, ExceptionGroup):
+    except _INCONSISTENT:
         return _Failure(f"{check.function} gave different results for the same input; is it random or stateful?",
                         current.get("case"))
     return None
