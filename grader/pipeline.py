@@ -74,6 +74,10 @@ def _describe_load_error(error: dict, cells) -> str:
         place = f"{where.get('file', place)}, line {where['line']}"
     kind = error.get("type", "Error")
     message = error.get("message", "")
+    if kind == "CellTimeout":
+        return (f"{place}: the code at the top level was stopped after running for its time limit. "
+                "Keep experiments and training loops out of what you submit (or under "
+                "`if __name__ == \"__main__\":`); functions defined before that point, and in later cells, were still graded.")
     if kind == "SyntaxError":
         return f"{place}: SyntaxError: {message}. Python stopped reading the file there, so nothing in it could be graded."
     return (f"{place}: {kind} was raised while running the code at the top level: {message}. "

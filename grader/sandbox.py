@@ -31,7 +31,8 @@ class SandboxLimits:
     """Limits on one worker. Times are wall-clock seconds."""
 
     call_seconds: float = 2.0
-    load_seconds: float = 10.0
+    load_seconds: float = 10.0  # for the whole submission, plus cell_seconds for each cell
+    cell_seconds: float = 3.0  # for the top-level code of one cell (a .py file is one cell)
     cpu_seconds: int = 60
     address_space_bytes: int = 1 << 30
     file_size_bytes: int = 16 << 20
@@ -275,6 +276,11 @@ class StudentModule:
         self._load_deadline = 0.0
         self.applied_layers: list[str] = []
 
+    @property
+    def load_seconds(self) -> float:
+        """The time the whole submission gets to load: a base, plus each cell's own limit."""
+        return self.limits.load_seconds + self.limits.cell_seconds * len(self.cells)
+
     def load(self) -> LoadReport:
         """Start a worker and run the submission; the first load's report is kept."""
         self.start()
@@ -284,9 +290,9 @@ class StudentModule:
         """Start a worker and send it the submission, without waiting for it to run."""
         worker = _WorkerProcess(self.limits, self.output, self._scratch.name, self.confinement)
         self._worker = worker
-        header = {"op": "load", "module": self.module_name,
+        header = {"op": "load", "module": self.module_name, "cell_seconds": self.limits.cell_seconds,
                   "cells": [{"source": c.source, "filename": c.filename} for c in self.cells]}
-        self._load_deadline = time.monotonic() + self.limits.load_seconds
+        self._load_deadline = time.monotonic() + self.load_seconds
         try:
             wire.send_message(worker.to_worker, header)
         except wire.WireClosed:
@@ -309,7 +315,7 @@ class StudentModule:
             answer, _ = wire.receive_message(worker.answers, self._load_deadline)
             report = LoadReport(errors=_as_list(answer.get("errors")), defined=_as_list(answer.get("defined")))
         except wire.WireTimeout:
-            report = LoadReport(failure=f"running the submission took longer than {self.limits.load_seconds:g} s")
+            report = LoadReport(failure=f"running the submission took longer than {self.load_seconds:g} s")
         except wire.WireError as error:
             report = LoadReport(failure=f"the worker died while running the submission ({worker.kill(0.5)})"
                                 if isinstance(error, wire.WireClosed) else f"the worker sent an invalid answer ({error})")

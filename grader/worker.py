@@ -17,6 +17,7 @@ import builtins
 import json
 import os
 import resource
+import signal
 import struct
 import sys
 import types
@@ -89,19 +90,38 @@ def _flush_student_output() -> None:
             pass
 
 
-def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str]) -> list[dict]:
-    """Execute the submission's cells in order into `module`; one error record per failing cell."""
+class CellTimeout(BaseException):
+    """Top-level code of one cell ran longer than its time limit."""
+
+
+def _stop_cell(signum, frame):
+    raise CellTimeout("ran longer than its time limit")
+
+
+def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str], cell_seconds: float) -> list[dict]:
+    """Execute the submission's cells in order into `module`; one error record per failing cell.
+
+    A cell's top-level code (a training loop, a plot) gets `cell_seconds`; then it is
+    interrupted, and what it defined before that point, and the cells after it, still count.
+    The alarm repeats, so a cell that catches the first interruption gets another.
+    """
     errors = []
+    signal.signal(signal.SIGALRM, _stop_cell)
     for index, cell in enumerate(cells):
         try:
             code = compile(cell["source"], cell["filename"], "exec", dont_inherit=True)
-            exec(code, module.__dict__)
-        except BaseException as error:  # SystemExit, KeyboardInterrupt: the student's, not ours
+            signal.setitimer(signal.ITIMER_REAL, cell_seconds, 0.25)
+            try:
+                exec(code, module.__dict__)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+        except BaseException as error:  # SystemExit, KeyboardInterrupt, CellTimeout: the student's, not ours
             restore_modules()
             errors.append(dict(_describe(error, filenames), cell=index))
         finally:
             restore_modules()
             _flush_student_output()
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
     return errors
 
 
@@ -137,7 +157,7 @@ def serve(in_fd: int, out_fd: int, applied: list[str]) -> None:
     module = types.ModuleType(header["module"])
     module.__file__ = cells[0]["filename"] if cells else header["module"]
     sys.modules[header["module"]] = module
-    errors = run_cells(module, cells, filenames)
+    errors = run_cells(module, cells, filenames, float(header.get("cell_seconds", 3.0)))
     defined = sorted(name for name, value in vars(module).items() if callable(value) and not name.startswith("__"))
     wire.send_message(out_fd, {"op": "loaded", "errors": errors, "defined": defined[:500]})
 
