@@ -176,20 +176,21 @@ def import_roots() -> list[str]:
     return list(worker_paths()[1:])
 
 
-def read_allow_list() -> list[str]:
-    """Paths the worker may read: system libraries, the interpreter, numpy, the worker's own package."""
+def _sandbox_binds() -> list[str]:
+    """What the worker's filesystem holds besides /usr: the interpreter, numpy's root, the `grader/` package."""
     import grader
 
-    base, numpy_root, *_ = worker_paths()
-    grader_package = os.path.dirname(os.path.realpath(grader.__file__))
-    return [base, numpy_root, grader_package, "/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/null",
-            "/dev/urandom", "/dev/zero"]
+    base, numpy_root = worker_paths()[:2]
+    return list(dict.fromkeys([base, numpy_root, os.path.dirname(os.path.realpath(grader.__file__))]))
+
+
+def read_allow_list() -> list[str]:
+    """Paths the worker may read: system libraries, the interpreter, numpy, the worker's own package."""
+    return _sandbox_binds() + ["/usr", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/null", "/dev/urandom", "/dev/zero"]
 
 
 def bwrap_prefix(isolation: Isolation, scratch_bytes: int, env: dict[str, str]) -> list[str]:
     """The bubblewrap command line that wraps the worker's interpreter."""
-    import grader
-
     command = [shutil.which("bwrap"), *_bwrap_namespace_flags(os.geteuid() == 0), "--clearenv",
                "--ro-bind", "/usr", "/usr"]
     for link in ("lib", "lib64", "bin", "sbin"):
@@ -200,10 +201,8 @@ def bwrap_prefix(isolation: Isolation, scratch_bytes: int, env: dict[str, str]) 
     command += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--proc", "/proc", "--dev", "/dev",
                 "--perms", "1777", "--size", str(scratch_bytes), "--tmpfs", "/tmp",
                 "--perms", "1777", "--size", str(16 << 20), "--tmpfs", "/dev/shm"]
-    base, numpy_root, _ = (list(worker_paths()) + [None])[:3]
-    grader_package = os.path.dirname(os.path.realpath(grader.__file__))
     made: set[str] = set()
-    for path in dict.fromkeys([base, numpy_root, grader_package]):
+    for path in _sandbox_binds():
         parts = path.strip("/").split("/")
         for depth in range(1, len(parts)):
             ancestor = "/" + "/".join(parts[:depth])
