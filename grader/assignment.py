@@ -95,6 +95,18 @@ def module_functions(source: str) -> dict[str, str]:
     return functions
 
 
+def function_hints(assignment: Assignment) -> dict[str, str]:
+    """The one-line TODO hint of each graded function, from its solution blocks in the reference."""
+    from grader.solution_blocks import find_solution_blocks
+
+    hints: dict[str, str] = {}
+    source = assignment.reference.read_text(encoding="utf-8")
+    for block in find_solution_blocks(source, str(assignment.reference)):
+        if block.function in assignment.points:
+            hints[block.function] = f"{hints[block.function]} {block.hint}" if block.function in hints else block.hint
+    return hints
+
+
 def load_reference(assignment: Assignment) -> ModuleType:
     """Import the reference solution (trusted instructor code) under a private module name."""
     return _import_file(assignment.reference, f"_grader_reference_{assignment.name}")

@@ -20,6 +20,7 @@ from grader.assignment import load_assignment
 from grader.errors import UsageError
 
 EXIT_OK, EXIT_GRADER_FAULT, EXIT_USAGE = 0, 1, 2
+EXIT_TESTS_FAILED = 1  # grader check: a public test failed
 
 
 class _Parser(argparse.ArgumentParser):
@@ -65,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="auto (default: every layer available here), strict (refuse without a filesystem "
                             "barrier), or one barrier alone, for testing: landlock, bwrap")
     grade.set_defaults(run=_run_grade)
+
+    check = commands.add_parser("check", allow_abbrev=False,
+                                help="students: run the public tests on your file, in the grader's sandbox")
+    check.add_argument("submission", type=Path, nargs="?",
+                       help="your hw1.py or hw1.ipynb (default: the one in this folder; the newer if both are)")
+    check.add_argument("--isolation", default="auto", metavar="LEVEL", help="as for grade (default: auto)")
+    check.set_defaults(run=_run_check)
     return parser
 
 
@@ -136,6 +144,18 @@ def _run_grade(args: argparse.Namespace) -> int:
         print(terminal_table(report))
         print(confinement.describe())
     return status
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    """Exit 0 when every public test passes, 1 otherwise (the student's code, not a fault)."""
+    from grader.isolation import choose
+    from grader.report.self_check import self_check_text
+    from grader.selfcheck import plan_self_check, run_self_check
+
+    plan = plan_self_check(args.submission, Path.cwd())
+    report = run_self_check(plan, confinement=choose(args.isolation))
+    print(self_check_text(report))
+    return EXIT_OK if report.all_passed else EXIT_TESTS_FAILED
 
 
 def write_atomic(path: Path, text: str) -> None:

@@ -61,6 +61,7 @@ class Report:
     function_points: Mapping[str, float]
     grader_fault: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
+    function_hints: Mapping[str, str] = field(default_factory=dict)  # the template's TODO hint per function
 
     @property
     def score(self) -> float:

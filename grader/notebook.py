@@ -8,6 +8,7 @@ skipped. `get_ipython()` returns an object that accepts and ignores any call.
 
 from __future__ import annotations
 
+import json
 import re
 
 from grader.sandbox import Cell
@@ -39,6 +40,9 @@ def read_notebook_cells(text: str, name: str) -> list[Cell]:
     """The code cells of the notebook `text`, in order, each named "NAME cell N" (N counts all cells from 1)."""
     import nbformat  # imported here: it is slow to import and only notebooks need it
 
+    problem = _not_a_notebook(text)
+    if problem:
+        raise NotebookError(f"{name} is not a valid Jupyter notebook: {problem}")
     try:
         notebook = nbformat.reads(text, as_version=4)
     except Exception as error:  # nbformat raises NotJSONError, ValidationError, KeyError, ...
@@ -76,6 +80,44 @@ def neutralise_ipython(source: str) -> str | None:
         else:
             out.append(line)
     return "\n".join(out)
+
+
+def looks_like_notebook(text: str) -> bool:
+    """True when `text` is JSON holding a notebook's top-level keys (say, a notebook saved as .py)."""
+    if not text.lstrip().startswith("{"):
+        return False
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and "nbformat" in data and ("cells" in data or "worksheets" in data)
+
+
+def _not_a_notebook(text: str) -> str | None:
+    """Why `text` cannot be a notebook, in a student's terms; None when it may be one."""
+    if not text.strip():
+        return "the file is empty"
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        if not text.lstrip().startswith(("{", "[")):
+            return ("it is not JSON; it looks like Python source with an .ipynb name: submit it as a .py file"
+                    if _parses_as_python(text) else "it is not JSON")
+        if text.lstrip().startswith("{") and not text.rstrip().endswith("}"):  # a notebook ends with its closing brace
+            return f"the file ends too early (line {error.lineno}): it was cut short, perhaps by an upload or a full disk"
+        line = getattr(error, "lineno", None)
+        return f"it is not valid JSON (at line {line})" if line else "it is not valid JSON"
+    if not isinstance(data, dict) or "nbformat" not in data or not isinstance(data.get("cells", data.get("worksheets")), list):
+        return "it is JSON, but not a notebook (it has no nbformat version and list of cells)"
+    return None
+
+
+def _parses_as_python(text: str) -> bool:
+    try:
+        compile(text, "<submission>", "exec", dont_inherit=True)
+        return True
+    except (SyntaxError, ValueError):
+        return False
 
 
 def _short(error: Exception) -> str:

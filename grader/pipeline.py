@@ -9,8 +9,9 @@ from pathlib import Path
 from grader import isolation
 from grader.isolation import Isolation
 
-from grader.assignment import load_checks, load_reference
+from grader.assignment import function_hints, load_checks, load_reference
 from grader.checking import run_checks
+from grader.load_notes import load_notes
 from grader.model import Assignment, Report
 from grader.sandbox import SandboxLimits, StudentModule
 from grader.submission import load_submission
@@ -30,7 +31,8 @@ def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits =
         reference = load_reference(assignment)
         checks, misconceptions = load_checks(assignment, reference)
         report = _grade(assignment, submission, module, reference, checks, misconceptions, started)
-        return dataclasses.replace(report, extra={**report.extra, "isolation": confinement.as_dict()})
+        return dataclasses.replace(report, extra={**report.extra, "isolation": confinement.as_dict()},
+                                   function_hints=function_hints(assignment))
     finally:
         if module is not None:
             module.close()
@@ -46,7 +48,7 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
         results = run_checks(checks, None, assignment.points, misconceptions, missing, reference)
     else:
         load = module.finish_load()
-        notes += [_describe_load_error(error, submission.cells) for error in load.errors]
+        notes += load_notes(load, submission.cells)
         if load.failure:
             notes.insert(0, f"The submission could not be run: {load.failure}.")
             missing = {name: load.failure for name in assignment.points}
@@ -65,20 +67,3 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
         student_output=student_output, execution_time=time.perf_counter() - started,
         function_points=dict(assignment.points), extra=extra,
     )
-
-
-def _describe_load_error(error: dict, cells) -> str:
-    where = error.get("where") or {}
-    place = cells[error["cell"]].filename if isinstance(error.get("cell"), int) and error["cell"] < len(cells) else "?"
-    if isinstance(where, dict) and where.get("line") is not None:
-        place = f"{where.get('file', place)}, line {where['line']}"
-    kind = error.get("type", "Error")
-    message = error.get("message", "")
-    if kind == "CellTimeout":
-        return (f"{place}: the code at the top level was stopped after running for its time limit. "
-                "Keep experiments and training loops out of what you submit (or under "
-                "`if __name__ == \"__main__\":`); functions defined before that point, and in later cells, were still graded.")
-    if kind == "SyntaxError":
-        return f"{place}: SyntaxError: {message}. Python stopped reading the file there, so nothing in it could be graded."
-    return (f"{place}: {kind} was raised while running the code at the top level: {message}. "
-            "Functions defined before that point were still graded.")

@@ -5,6 +5,9 @@
     hw1.ipynb       the same stubs as a notebook: a markdown cell per part, a code cell per function
     test_public.py  the public sanity tests, copied
     README.md       the handout, with the table of functions and points filled in
+    grader.json     what `grader check` needs: the module, each function's points and hint,
+                    and the hints for errors (the assignment's misconceptions that match an
+                    exception message; nothing that reveals a solution)
 The output depends only on the inputs, so it can be committed and checked for drift.
 """
 
@@ -15,10 +18,11 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assignment import module_functions
+from grader.assignment import function_hints, load_checks, load_reference, module_functions
 from grader.errors import UsageError
 from grader.model import Assignment
 from grader.percent_cells import split_cells
+from grader.selfcheck import MANIFEST, manifest_text
 from grader.solution_blocks import strip_solutions
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
@@ -33,6 +37,7 @@ def render_template(assignment: Assignment) -> dict[str, str]:
         f"{assignment.module}.ipynb": notebook_from_module(module),
         "test_public.py": _read(assignment.public_tests),
         "README.md": render_handout(assignment, module),
+        MANIFEST: render_manifest(assignment),
     }
 
 
@@ -65,6 +70,14 @@ def notebook_from_module(module_source: str) -> str:
         notebook.cells.append(notebook_cell)
     nbformat.validate(notebook)
     return nbformat.writes(notebook) + "\n"
+
+
+def render_manifest(assignment: Assignment) -> str:
+    """grader.json for `grader check`: the module, points and hints, the error-message hints."""
+    _, misconceptions = load_checks(assignment, load_reference(assignment))
+    error_hints = [m for m in misconceptions if m.error_pattern]
+    return manifest_text(assignment.name, assignment.module, dict(assignment.points), function_hints(assignment),
+                         error_hints, assignment.public_tests.name)
 
 
 def render_handout(assignment: Assignment, module_source: str) -> str:

@@ -76,6 +76,7 @@ class LoadReport:
 
     errors: list[dict] = field(default_factory=list)
     defined: list[str] = field(default_factory=list)
+    standins: list[str] = field(default_factory=list)  # unavailable modules the submission imported
     failure: str | None = None  # the load itself did not finish (timeout, crash)
 
 
@@ -313,7 +314,8 @@ class StudentModule:
         self.applied_layers = [str(layer) for layer in _as_list(ready.get("layers"))]
         try:
             answer, _ = wire.receive_message(worker.answers, self._load_deadline)
-            report = LoadReport(errors=_as_list(answer.get("errors")), defined=_as_list(answer.get("defined")))
+            report = LoadReport(errors=_as_list(answer.get("errors")), defined=_as_list(answer.get("defined")),
+                                standins=[str(name)[:80] for name in _as_list(answer.get("standins"))])
         except wire.WireTimeout:
             report = LoadReport(failure=f"running the submission took longer than {self.load_seconds:g} s")
         except wire.WireError as error:

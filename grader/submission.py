@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.notebook import NotebookError, read_notebook_cells
+from grader.notebook import NotebookError, looks_like_notebook, read_notebook_cells
 from grader.sandbox import Cell
 
 MAX_SUBMISSION_BYTES = 5 << 20
@@ -63,7 +63,11 @@ def load_submission(path: Path, module: str) -> Submission:
         return Submission(label, path.name, (), tuple(notes), f"{path.name} is not UTF-8 text (is it a binary file?)")
     if "\x00" in text:
         return Submission(label, path.name, (), tuple(notes), f"{path.name} contains NUL bytes (is it a binary file?)")
-    if path.suffix == ".ipynb":
+    as_notebook = path.suffix == ".ipynb"
+    if not as_notebook and looks_like_notebook(text):
+        as_notebook = True
+        notes.append(f"{path.name} holds a Jupyter notebook, not Python source: it was graded as a notebook.")
+    if as_notebook:
         try:
             cells = tuple(read_notebook_cells(text, path.name))
         except NotebookError as error:

@@ -24,7 +24,7 @@ import types
 
 import numpy  # imported before any restriction, so all of it is loaded
 
-from grader import landlock, seccomp, wire
+from grader import landlock, seccomp, standins, wire
 
 # The modules the worker's own code relies on. Student code may monkeypatch them; their
 # original contents are put back after each piece of student code runs, so that a patch
@@ -157,9 +157,11 @@ def serve(in_fd: int, out_fd: int, applied: list[str]) -> None:
     module = types.ModuleType(header["module"])
     module.__file__ = cells[0]["filename"] if cells else header["module"]
     sys.modules[header["module"]] = module
+    standins.install(filenames)
     errors = run_cells(module, cells, filenames, float(header.get("cell_seconds", 3.0)))
+    standins.set_loading(False)
     defined = sorted(name for name, value in vars(module).items() if callable(value) and not name.startswith("__"))
-    wire.send_message(out_fd, {"op": "loaded", "errors": errors, "defined": defined[:500]})
+    wire.send_message(out_fd, {"op": "loaded", "errors": errors, "defined": defined[:500], "standins": standins.used()[:50]})
 
     while True:
         try:

@@ -61,9 +61,14 @@ def test_the_reference_has_one_solution_block_per_function():
     assert [block.function for block in blocks] == FUNCTIONS
 
 
-@pytest.mark.parametrize("name", ["hw1.py", "hw1.ipynb", "README.md", "test_public.py"])
+@pytest.mark.parametrize("name", ["hw1.py", "hw1.ipynb", "README.md", "test_public.py", "grader.json"])
 def test_no_solution_line_appears_in_the_template(name):
     path = TEMPLATE / name
+    if name.endswith(".json"):
+        text = path.read_text()
+        leaked = {line for line in solution_lines() if len(line) > 12 and line in text}
+        assert not leaked, f"solution lines found in {name}: {sorted(leaked)[:5]}"
+        return
     if name.endswith(".ipynb"):
         notebook = nbformat.read(path, as_version=4)
         template_lines = {line.strip() for cell in notebook.cells for line in cell.source.splitlines()}
@@ -154,3 +159,17 @@ def test_public_tests_fail_on_the_stubs_and_pass_on_the_reference(tmp_path):
     on_reference = run_public_tests(solved)
     assert on_reference.returncode == 0, on_reference.stdout[-2000:]
     assert " passed" in on_reference.stdout and " failed" not in on_reference.stdout
+
+
+def test_grader_json_gives_check_the_module_points_hints_and_error_hints_only(assignment):
+    import json
+
+    from grader.assignment import function_hints
+
+    data = json.loads((TEMPLATE / "grader.json").read_text())
+    assert data["module"] == "hw1" and data["assignment"] == "hw1" and data["public_tests"] == "test_public.py"
+    assert [(f["name"], f["points"]) for f in data["functions"]] == list(assignment.points.items())
+    assert {f["name"]: f["hint"] for f in data["functions"]} == function_hints(assignment)
+    assert all(f["hint"] for f in data["functions"])
+    assert data["error_hints"] and all(set(h) == {"title", "explanation", "function", "pattern"} for h in data["error_hints"])
+    assert set(data) == {"about", "assignment", "module", "public_tests", "functions", "error_hints"}

@@ -33,6 +33,8 @@ def feedback_markdown(report: Report) -> str:
             if not these:
                 continue
             lines += [f"### `{name}`", ""]
+            if report.function_hints.get(name):
+                lines += [f"Hint: {report.function_hints[name]}", ""]
             for result in these:
                 hidden = " (hidden check)" if result.visibility != "visible" else ""
                 lines.append(f"- **{result.name}**{hidden}, {_fmt(result.max_score)} points:")

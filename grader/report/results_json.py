@@ -34,18 +34,23 @@ def summary_text(report: Report) -> str:
 
 def results_json(report: Report) -> dict:
     """The Gradescope autograder results: score, max_score, execution_time, output, tests, extra_data."""
-    tests = [
-        {
+    hinted: set[str] = set()
+    tests = []
+    for result in report.results:
+        output = result.message
+        hint = report.function_hints.get(result.function)
+        if hint and not result.passed and result.function not in hinted:  # once per function: its first failed test
+            hinted.add(result.function)
+            output = f"{output}\nHint: {hint}"
+        tests.append({
             "name": result.name,
             "score": _points(result.score),
             "max_score": _points(result.max_score),
             "status": "passed" if result.passed else "failed",
-            "output": result.message,
+            "output": output,
             "tags": [result.function],
             "visibility": result.visibility,
-        }
-        for result in report.results
-    ]
+        })
     return {
         "score": _points(report.score),
         "max_score": _points(report.max_score),

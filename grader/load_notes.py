@@ -1,0 +1,54 @@
+"""What a student reads about running their submission's top-level code: errors, stand-ins.
+
+Shared by the grader's feedback and `grader check`, so the two say the same thing.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from grader.sandbox import Cell, LoadReport
+from grader.standins import DISPLAY_MODULES
+
+
+def load_notes(load: LoadReport, cells: Sequence[Cell]) -> list[str]:
+    """Notes on the top-level run of `cells`: one per error, and one for unavailable imports."""
+    notes = [describe_load_error(error, cells) for error in load.errors]
+    if load.standins:
+        notes.append(describe_standins(load.standins))
+    return notes
+
+
+def describe_standins(modules: Sequence[str]) -> str:
+    """The note for imports of modules that grading does not provide."""
+    shown = ", ".join(modules)
+    others = [name for name in modules if name not in DISPLAY_MODULES]
+    text = (f"Not available when grading: {shown} (graded code has numpy and the standard library). "
+            "Their imports were given stand-ins, so the cells importing them still ran")
+    if others:
+        return text + f"; a graded function that uses {', '.join(others)} fails with ImportError."
+    return text + ", and plots and progress bars are ignored."
+
+
+def describe_load_error(error: dict, cells: Sequence[Cell]) -> str:
+    """One note for an exception raised by a cell's top-level code, naming the cell and line."""
+    where = error.get("where") or {}
+    place = cells[error["cell"]].filename if isinstance(error.get("cell"), int) and error["cell"] < len(cells) else "?"
+    if isinstance(where, dict) and where.get("line") is not None:
+        place = f"{where.get('file', place)}, line {where['line']}"
+    kind = error.get("type", "Error")
+    message = error.get("message", "")
+    if kind == "CellTimeout":
+        return (f"{place}: the code at the top level was stopped after running for its time limit. "
+                "Keep experiments and training loops out of what you submit (or under "
+                "`if __name__ == \"__main__\":`); functions defined before that point, and in later cells, were still graded.")
+    if kind == "SyntaxError":
+        if " cell " in place:
+            return (f"{place}: SyntaxError: {message}. Python could not read that cell, so nothing defined in it "
+                    "could be graded; the other cells still ran.")
+        return f"{place}: SyntaxError: {message}. Python stopped reading the file there, so nothing in it could be graded."
+    if " cell " in place:
+        return (f"{place}: {kind} was raised while running the code at the top level: {message}. "
+                "That cell stopped there; functions defined before that point, and in the other cells, were still graded.")
+    return (f"{place}: {kind} was raised while running the code at the top level: {message}. "
+            "Functions defined before that point were still graded.")

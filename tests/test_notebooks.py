@@ -1,0 +1,192 @@
+"""Notebook submissions are graded like .py ones: real nbformat files, graded through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from grading_helpers import assert_valid_results, function_scores, grade_file, grade_many
+from notebooks import (TEMPLATE_NOTEBOOK, filled_template, fill_stubs, jupyterlab_metadata, partly_done_module,
+                       partly_done_notebook, write)
+from conftest import REPO
+
+from grader.notebook import neutralise_ipython, read_notebook_cells
+
+code, markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
+
+
+def test_the_template_notebook_filled_in_with_the_reference_earns_full_marks_and_unfilled_earns_zero(tmp_path):
+    filled = write(filled_template(), tmp_path / "filled.ipynb")
+    unfilled = tmp_path / "unfilled.ipynb"
+    unfilled.write_bytes(TEMPLATE_NOTEBOOK.read_bytes())
+    graded = grade_many([filled, unfilled], tmp_path)
+    for outcome in graded.values():
+        assert outcome["returncode"] == 0, outcome["stderr"]
+        assert_valid_results(outcome["results"])
+    assert graded[filled]["results"]["score"] == 100.0
+    assert graded[unfilled]["results"]["score"] == 0.0
+    assert "rnn_step raised NotImplementedError: rnn_step is not implemented yet (unfilled.ipynb cell 4, line" in graded[unfilled]["feedback"]
+
+
+def test_a_notebook_and_a_py_file_with_the_same_code_earn_the_same_scores(tmp_path):
+    notebook = write(partly_done_notebook(), tmp_path / "partly_done.ipynb")
+    module = tmp_path / "partly_done.py"
+    module.write_text(partly_done_module())
+    graded = grade_many([notebook, module], tmp_path)
+    from_notebook, from_module = graded[notebook]["results"], graded[module]["results"]
+    assert from_notebook["score"] == from_module["score"]
+    assert 30 < from_notebook["score"] < 60  # eight functions written, two with a bug
+    assert function_scores(from_notebook) == function_scores(from_module)
+    assert [t["status"] for t in from_notebook["tests"]] == [t["status"] for t in from_module["tests"]]
+    scores = function_scores(from_notebook)
+    assert scores["rnn_step"] == (8.0, 8.0) and scores["rnn_lm_loss"][0] == 0.0
+    assert 0 < scores["softmax"][0] < 6 and 0 < scores["nll_loss"][0] < 8
+
+
+def test_the_bundled_notebook_example_matches_its_py_twin():
+    """examples/hw1/dana_notebook.ipynb is what tests/notebooks.py makes (it is not edited by hand)."""
+    committed = nbformat.read(REPO / "examples" / "hw1" / "dana_notebook.ipynb", as_version=4)
+    made = partly_done_notebook()
+    assert [c.source for c in committed.cells] == [c.source for c in made.cells]
+
+
+def realistic_notebook() -> nbformat.NotebookNode:
+    """A right answer as a real notebook holds it: markdown, magics, a shell escape, cell magics,
+    a failing scratch cell, plots, a function redefined after a fix, outputs and JupyterLab metadata."""
+    notebook = filled_template()
+    first = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+    scratch = [
+        markdown("## My scratch work\nNothing here should cost points."),
+        code("%load_ext autoreload\n%autoreload 2\n%matplotlib inline\n!pip install --quiet numpy\n"
+             "files = !ls\nimport matplotlib.pyplot as plt\nimport seaborn as sns\nfrom IPython.display import display, Markdown"),
+        code("%%bash\necho this is not python; exit 1"),
+        code("%%time\ndef helper_scale(x):\n    return 2 * x\n"),
+        code("display(Markdown('**testing**'))\nget_ipython().run_line_magic('timeit', 'helper_scale(3)')"),
+        code("print(undefined_name)"),
+        code("x = np.random.randn(4, 4)\nplt.imshow(x)\nplt.title('scores')\nfig, axes = plt.subplots(1, 2)\nfor ax in axes:\n    ax.plot([1, 2])"),
+    ]
+    notebook.cells[first + 1:first + 1] = scratch
+    notebook.cells.insert(first + 1 + len(scratch), code("def softmax(x, axis=-1):\n    return np.exp(x)  # first try, fixed below"))
+    return jupyterlab_metadata(notebook)
+
+
+def test_a_realistic_notebook_with_the_right_code_earns_full_marks_and_names_its_failing_cell(tmp_path):
+    notebook = realistic_notebook()
+    failing = next(i for i, c in enumerate(notebook.cells, start=1) if c.source == "print(undefined_name)")
+    outcome = grade_file(write(notebook, tmp_path / "hw1.ipynb"), tmp_path)
+    assert outcome["returncode"] == 0, outcome["stderr"]
+    results = outcome["results"]
+    assert_valid_results(results)
+    assert results["score"] == 100.0, outcome["feedback"]
+    assert (f"hw1.ipynb cell {failing}, line 1: NameError was raised while running the code at the top level: "
+            "name 'undefined_name' is not defined") in results["output"]
+    assert "Not available when grading: matplotlib, seaborn, IPython" in results["output"]
+    assert "it ran" not in outcome["feedback"]  # saved outputs are not the student's output now
+
+
+@pytest.mark.parametrize("minor", [0, 1, 2, 4])
+def test_older_v4_notebooks_without_cell_ids_are_graded(tmp_path, minor):
+    """As Jupyter wrote them before nbformat 4.5: no cell ids, sources as lists of lines."""
+    notebook = filled_template()
+    cells = []
+    for cell in notebook.cells:
+        lines = cell.source.splitlines(keepends=True)
+        entry = {"cell_type": cell.cell_type, "metadata": {}, "source": lines}
+        if cell.cell_type == "code":
+            entry.update(execution_count=None, outputs=[])
+        cells.append(entry)
+    data = {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "nbformat": 4, "nbformat_minor": minor}
+    path = tmp_path / "hw1.ipynb"
+    path.write_text(json.dumps(data, indent=1))
+    outcome = grade_file(path, tmp_path)
+    assert outcome["returncode"] == 0 and outcome["results"]["score"] == 100.0, outcome["feedback"]
+
+
+def test_truncated_and_non_notebook_files_score_zero_and_say_why(tmp_path):
+    whole = write(filled_template(), tmp_path / "whole.ipynb").read_text()
+    cases = {
+        "truncated.ipynb": (whole[: len(whole) // 2], "the file ends too early"),
+        "python.ipynb": ("import numpy as np\n\ndef softmax(x, axis=-1):\n    return x\n", "looks like Python source"),
+        "empty.ipynb": ("", "the file is empty"),
+        "json.ipynb": ('{"name": "not a notebook", "cells": 3}', "it is JSON, but not a notebook"),
+        "future.ipynb": ('{"nbformat": 5, "nbformat_minor": 0, "metadata": {}, "cells": []}', "Unsupported nbformat version 5"),
+    }
+    paths = []
+    for name, (text, _) in cases.items():
+        (tmp_path / name).write_text(text)
+        paths.append(tmp_path / name)
+    binary = tmp_path / "binary.ipynb"
+    binary.write_bytes(b"PK\x03\x04\x00\x00\xff\xfe" * 20)
+    graded = grade_many(paths + [binary], tmp_path)
+    for path in paths:
+        outcome = graded[path]
+        assert outcome["returncode"] == 0, outcome["stderr"]
+        assert_valid_results(outcome["results"])
+        assert outcome["results"]["score"] == 0
+        assert f"{path.name} is not a valid Jupyter notebook" in outcome["results"]["output"]
+        assert cases[path.name][1] in outcome["results"]["output"]
+    assert graded[binary]["results"]["score"] == 0 and "binary" in graded[binary]["results"]["output"]
+
+
+def test_a_notebook_saved_with_a_py_name_is_graded_as_a_notebook(tmp_path):
+    path = tmp_path / "hw1.py"
+    path.write_text(nbformat.writes(filled_template()))
+    outcome = grade_file(path, tmp_path)
+    assert outcome["results"]["score"] == 100.0
+    assert "hw1.py holds a Jupyter notebook, not Python source: it was graded as a notebook." in outcome["results"]["output"]
+
+
+def test_a_syntax_error_or_a_training_loop_in_one_cell_costs_only_that_cell(tmp_path):
+    notebook = filled_template()
+    cells = notebook.cells
+    rnn_step_cell = next(i for i, c in enumerate(cells) if "def rnn_step(" in c.source)
+    cells[rnn_step_cell].source = cells[rnn_step_cell].source + "\nprint('unclosed'\n"  # a syntax error: rnn_step is lost
+    cells.insert(rnn_step_cell + 1, code("for epoch in range(10**12):\n    loss = epoch * 0.5\n"))  # a training loop
+    outcome = grade_file(write(notebook, tmp_path / "hw1.ipynb"), tmp_path)
+    results = outcome["results"]
+    scores = function_scores(results)
+    assert scores["rnn_step"][0] == 0
+    assert scores["rnn_forward"][0] == 0  # calls rnn_step, so it fails too
+    others = {name: s for name, s in scores.items() if name not in ("rnn_step", "rnn_forward", "rnn_backward", "rnn_lm_loss", "rnn_step_backward")}
+    assert all(score == points for score, points in others.values()), others
+    assert f"hw1.ipynb cell {rnn_step_cell + 1}, line" in results["output"] and "Python could not read that cell" in results["output"]
+    assert f"hw1.ipynb cell {rnn_step_cell + 2}, line" in results["output"] and "stopped after running for its time limit" in results["output"]
+
+
+def test_graded_functions_may_plot_but_not_use_other_libraries(tmp_path):
+    notebook = filled_template()
+    for cell in notebook.cells:
+        if "def softmax(" in cell.source:  # plots as it works: still right
+            cell.source = "import matplotlib.pyplot as plt\n" + cell.source.replace(
+                "    return e / np.sum(e, axis=axis, keepdims=True)", "    plt.plot(e.ravel())\n    return e / np.sum(e, axis=axis, keepdims=True)")
+        if "def log_softmax(" in cell.source:  # uses scipy: not available when grading
+            cell.source = "from scipy.special import logsumexp\n" + cell.source.replace(
+                "def log_softmax(logits, axis=-1):", "def log_softmax(logits, axis=-1):\n    return logits - logsumexp(logits, axis=axis, keepdims=True)\n\ndef unused(logits, axis=-1):")
+    outcome = grade_file(write(notebook, tmp_path / "hw1.ipynb"), tmp_path)
+    scores = function_scores(outcome["results"])
+    assert scores["softmax"] == (6.0, 6.0)
+    assert scores["log_softmax"][0] == 0
+    assert "log_softmax raised ImportError: scipy is not available when grading (scipy.special.logsumexp was used)" in outcome["feedback"]
+    assert "a graded function that uses scipy fails with ImportError" in outcome["results"]["output"]
+
+
+@pytest.mark.parametrize("source, expected", [
+    ("%matplotlib inline\nx = 1", "pass\nx = 1"),
+    ("!pip install numpy", "pass"),
+    ("  files = !ls\nx = 2", "  pass\nx = 2"),
+    ("%%bash\necho hi", None),
+    ("%%time\ny = 3", "pass\ny = 3"),
+    ("x = 5 % 3\ny = '!'", "x = 5 % 3\ny = '!'"),
+])
+def test_ipython_syntax_is_neutralised_line_for_line(source, expected):
+    assert neutralise_ipython(source) == expected
+
+
+def test_cells_are_named_by_their_position_among_all_cells():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [markdown("# title"), code("a = 1"), markdown("text"), nbformat.v4.new_raw_cell("raw"), code("b = 2")]
+    cells = read_notebook_cells(nbformat.writes(notebook), "hw1.ipynb")
+    assert [c.filename for c in cells[1:]] == ["hw1.ipynb cell 2", "hw1.ipynb cell 5"]
