@@ -19,6 +19,14 @@ def load_notes(load: LoadReport, cells: Sequence[Cell]) -> list[str]:
     return notes
 
 
+def missing_reason(name: str, graded_file: str, load: LoadReport) -> str:
+    """Why the function `name` cannot be called: not defined, or its name rebound to a value."""
+    if name in load.not_functions:
+        return (f"{graded_file} binds {name} to a {load.not_functions[name]}, not a function: a later line or cell "
+                f"assigns to that name (say `{name} = {name}(...)`); give the variable another name")
+    return f"{graded_file} does not define {name}"
+
+
 def describe_standins(modules: Sequence[str]) -> str:
     """The note for imports of modules that grading does not provide."""
     shown = ", ".join(modules)
@@ -38,15 +46,20 @@ def describe_load_error(error: dict, cells: Sequence[Cell]) -> str:
         place = f"{where.get('file', place)}, line {where['line']}"
     kind = error.get("type", "Error")
     message = error.get("message", "")
+    if kind == "CellSkipped":
+        advice = (" Leave long computations out of what you submit." if "time limit" in message or "longer than" in message
+                  else " Do not end the process (os._exit, os.kill) in what you submit.")
+        return (f"{place}: this cell could not be run to its end ({message}), so the notebook was run again "
+                f"without it: nothing defined in it was graded.{advice}")
     if kind == "CellTimeout":
         return (f"{place}: the code at the top level was stopped after running for its time limit. "
                 "Keep experiments and training loops out of what you submit (or under "
                 "`if __name__ == \"__main__\":`); functions defined before that point, and in later cells, were still graded.")
-    if kind == "SyntaxError":
+    if kind in ("SyntaxError", "IndentationError", "TabError"):
         if " cell " in place:
-            return (f"{place}: SyntaxError: {message}. Python could not read that cell, so nothing defined in it "
+            return (f"{place}: {kind}: {message}. Python could not read that cell, so nothing defined in it "
                     "could be graded; the other cells still ran.")
-        return f"{place}: SyntaxError: {message}. Python stopped reading the file there, so nothing in it could be graded."
+        return f"{place}: {kind}: {message}. Python stopped reading the file there, so nothing in it could be graded."
     if " cell " in place:
         return (f"{place}: {kind} was raised while running the code at the top level: {message}. "
                 "That cell stopped there; functions defined before that point, and in the other cells, were still graded.")

@@ -1,7 +1,7 @@
 """Turn a Jupyter notebook into the cells the worker runs: code cells only, magics neutralised.
 
-IPython syntax is not Python: a line magic (`%timeit f()`), a shell escape (`!pip install x`)
-and a cell magic (`%%bash`) would be syntax errors that cost a student their whole cell. Each
+IPython syntax is not Python: a line magic (`%timeit f()`), a shell escape (`!pip install x`),
+a help request (`np.einsum?`) and a cell magic (`%%bash`) would be syntax errors that cost a student their whole cell. Each
 such line becomes `pass`, so line numbers stay right; a `%%` cell that is not Python is
 skipped. `get_ipython()` returns an object that accepts and ignores any call.
 """
@@ -17,6 +17,7 @@ from grader.sandbox import Cell
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3"}
 _MAGIC_LINE = re.compile(r"^(\s*)(%|!)")
 _ASSIGNED_MAGIC = re.compile(r"^(\s*)[\w.,\s]+=\s*(%|!)")
+_HELP = re.compile(r"^\s*(\?{1,2}[\w.]+(\(\))?|[\w.]+(\(\))?\?{1,2})\s*$")  # `np.einsum?`, `??softmax`
 
 PRELUDE = Cell(
     source=(
@@ -74,7 +75,7 @@ def neutralise_ipython(source: str) -> str | None:
         lines[0] = "pass"
     out = []
     for line in lines:
-        if _MAGIC_LINE.match(line) or _ASSIGNED_MAGIC.match(line):
+        if _MAGIC_LINE.match(line) or _ASSIGNED_MAGIC.match(line) or _HELP.match(line):
             indent = re.match(r"^\s*", line).group(0)
             out.append(f"{indent}pass")
         else:

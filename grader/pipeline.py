@@ -11,7 +11,7 @@ from grader.isolation import Isolation
 
 from grader.assignment import function_hints, load_checks, load_reference
 from grader.checking import run_checks
-from grader.load_notes import load_notes
+from grader.load_notes import load_notes, missing_reason
 from grader.model import Assignment, Report
 from grader.sandbox import SandboxLimits, StudentModule
 from grader.submission import load_submission
@@ -24,7 +24,8 @@ def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits =
     started = time.perf_counter()
     confinement = confinement or isolation.choose("auto")
     submission = load_submission(path, assignment.module)
-    module = None if submission.problem else StudentModule(assignment.module, list(submission.cells), limits, confinement)
+    module = None if submission.problem else StudentModule(assignment.module, list(submission.cells), limits, confinement,
+                                                                 expected=list(assignment.points))
     try:
         if module is not None:
             module.start()  # the worker imports numpy and runs the submission while the checks load
@@ -54,7 +55,7 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
             missing = {name: load.failure for name in assignment.points}
         else:
             graded_file = submission.graded_file or assignment.module
-            missing = {name: f"{graded_file} does not define {name}" for name in assignment.points
+            missing = {name: missing_reason(name, graded_file, load) for name in assignment.points
                        if name not in load.defined}
         results = run_checks(checks, module, assignment.points, misconceptions, missing, reference)
         module.close()

@@ -86,13 +86,18 @@ def _has_opaque(value: Any) -> str | None:
     return None
 
 
-def proxy_module(name: str, module: StudentModule, log: _TestLog) -> types.ModuleType:
-    """A module whose attributes call the student's functions in the worker."""
+def proxy_module(name: str, module: StudentModule, log: _TestLog, missing: dict[str, str]) -> types.ModuleType:
+    """A module whose attributes call the student's functions in the worker; `missing` maps a
+    function that cannot be called to the reason."""
     proxy = types.ModuleType(name, f"The student's {name}, running in the grader's sandbox.")
 
     def function(function_name: str):
         def call(*args: Any, **kwargs: Any) -> Any:
             log.last_call = function_name
+            if function_name in missing:
+                failed = StudentCallFailed(missing[function_name])
+                log.errors.append((failed, missing[function_name]))
+                raise failed
             try:
                 value = module.call(function_name, *args, **kwargs)
             except StudentRaised as error:
@@ -214,10 +219,11 @@ def _first_lines(text: str, count: int) -> str:
     return shown + ("\n…" if len(lines) > count else "")
 
 
-def run_public_tests(tests_file: Path, module_name: str, module: StudentModule,
-                     functions: Sequence[str]) -> tuple[list[PublicTestResult], list[str]]:
+def run_public_tests(tests_file: Path, module_name: str, module: StudentModule, functions: Sequence[str],
+                     missing: dict[str, str] | None = None) -> tuple[list[PublicTestResult], list[str]]:
     """Run `tests_file` under pytest with `import module_name` bound to the student's sandboxed
-    module; the result of every test, and the errors that stopped tests from being collected."""
+    module; the result of every test, and the errors that stopped tests from being collected.
+    `missing` maps a function that cannot be called to the reason (it is not defined)."""
     import pytest
 
     log = _TestLog()
@@ -229,7 +235,7 @@ def run_public_tests(tests_file: Path, module_name: str, module: StudentModule,
     collector = _Collector(log, subjects, tests_file)
     saved_module = sys.modules.get(module_name)
     saved_environ = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    sys.modules[module_name] = proxy_module(module_name, module, log)
+    sys.modules[module_name] = proxy_module(module_name, module, log, dict(missing or {}))
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the student's other pytest plugins stay out of it
     arguments = [str(tests_file), "-qq", "-p", "no:cacheprovider", "-p", "no:warnings",
                  "-c", os.devnull, "--rootdir", str(tests_file.parent), "--import-mode=importlib"]

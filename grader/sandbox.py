@@ -19,7 +19,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from grader import isolation, wire
 from grader.isolation import Isolation
@@ -33,6 +33,8 @@ class SandboxLimits:
     call_seconds: float = 2.0
     load_seconds: float = 10.0  # for the whole submission, plus cell_seconds for each cell
     cell_seconds: float = 3.0  # for the top-level code of one cell (a .py file is one cell)
+    top_level_seconds: float = 30.0  # for the top-level code of all cells together; then each cell gets
+    late_cell_seconds: float = 0.25  # only this (enough to define functions, not to train a model)
     cpu_seconds: int = 60
     address_space_bytes: int = 1 << 30
     file_size_bytes: int = 16 << 20
@@ -41,6 +43,10 @@ class SandboxLimits:
     max_restarts: int = 12
     processes: int = 256
     scratch_bytes: int = 64 << 20
+
+
+MAX_SKIPPED_CELLS = 2  # cells that could not be stopped, skipped before a load is given up
+CELL_GRACE_SECONDS = 2.0  # after a cell's time limit, for the interruption to take effect
 
 
 class StudentRaised(Exception):
@@ -77,6 +83,7 @@ class LoadReport:
     errors: list[dict] = field(default_factory=list)
     defined: list[str] = field(default_factory=list)
     standins: list[str] = field(default_factory=list)  # unavailable modules the submission imported
+    not_functions: dict[str, str] = field(default_factory=dict)  # expected name -> type of the non-function bound to it
     failure: str | None = None  # the load itself did not finish (timeout, crash)
 
 
@@ -261,8 +268,9 @@ class StudentModule:
     """
 
     def __init__(self, module_name: str, cells: list[Cell], limits: SandboxLimits = SandboxLimits(),
-                 confinement: Isolation | None = None):
+                 confinement: Isolation | None = None, expected: Sequence[str] = ()):
         self.module_name, self.cells, self.limits = module_name, cells, limits
+        self.expected = list(expected)  # the functions that will be called, for the load report
         self.confinement = confinement or isolation.choose("auto")
         self.output = StudentOutput()
         self.load_report: LoadReport | None = None
@@ -279,8 +287,11 @@ class StudentModule:
 
     @property
     def load_seconds(self) -> float:
-        """The time the whole submission gets to load: a base, plus each cell's own limit."""
-        return self.limits.load_seconds + self.limits.cell_seconds * len(self.cells)
+        """The time the whole submission gets to load: a base, plus the time its cells may take
+        (each its own limit, all together at most top_level_seconds plus a little per cell)."""
+        cells = len(self.cells)
+        return self.limits.load_seconds + min(self.limits.cell_seconds * cells,
+                                              self.limits.top_level_seconds + self.limits.late_cell_seconds * cells)
 
     def load(self) -> LoadReport:
         """Start a worker and run the submission; the first load's report is kept."""
@@ -292,6 +303,8 @@ class StudentModule:
         worker = _WorkerProcess(self.limits, self.output, self._scratch.name, self.confinement)
         self._worker = worker
         header = {"op": "load", "module": self.module_name, "cell_seconds": self.limits.cell_seconds,
+                  "top_level_seconds": self.limits.top_level_seconds, "late_cell_seconds": self.limits.late_cell_seconds,
+                  "expected": self.expected,
                   "cells": [{"source": c.source, "filename": c.filename} for c in self.cells]}
         self._load_deadline = time.monotonic() + self.load_seconds
         try:
@@ -300,7 +313,34 @@ class StudentModule:
             pass  # finish_load() finds out what happened to it
 
     def finish_load(self) -> LoadReport:
-        """Wait for the worker started by start() to run the submission; its report."""
+        """Wait for the worker started by start() to run the submission; its report.
+
+        A cell that could not be stopped (it ignored its time limit, or killed the worker) is
+        skipped, and the submission is run again without it, up to MAX_SKIPPED_CELLS times, so
+        the other cells of a notebook still count. A single-cell submission (a .py) cannot be
+        salvaged this way: its load fails.
+        """
+        skipped: list[dict] = []
+        while True:
+            report, running = self._receive_load()
+            salvageable = (report.failure and isinstance(running, int) and 0 < running < len(self.cells)
+                           and len(self.cells) > 2 and len(skipped) < MAX_SKIPPED_CELLS)
+            if not salvageable:
+                break
+            cell = self.cells[running]
+            skipped.append({"type": "CellSkipped", "message": report.failure, "cell": running, "where": None})
+            self.cells[running] = Cell("", cell.filename)
+            self.start()
+        report.errors = skipped + report.errors
+        if report.failure:
+            self._stop_worker()
+            self._broken = report.failure
+        if self.load_report is None:
+            self.load_report = report
+        return report
+
+    def _receive_load(self) -> tuple[LoadReport, int | None]:
+        """The report of one load, and the index of the cell running when it ended."""
         worker = self._worker
         try:
             ready, _ = wire.receive_message(worker.answers, self._load_deadline)
@@ -312,21 +352,29 @@ class StudentModule:
         if ready.get("op") != "ready":
             raise SandboxFault(f"the worker sent {str(ready)[:80]} instead of 'ready'")
         self.applied_layers = [str(layer) for layer in _as_list(ready.get("layers"))]
+        running, deadline = None, self._load_deadline
         try:
-            answer, _ = wire.receive_message(worker.answers, self._load_deadline)
+            while True:
+                answer, _ = wire.receive_message(worker.answers, deadline)
+                if answer.get("op") != "cell":
+                    break
+                running = answer.get("index")
+                # a cell is interrupted after cell_seconds at most: one that is not done soon after will not stop
+                deadline = min(self._load_deadline, time.monotonic() + self.limits.cell_seconds + CELL_GRACE_SECONDS)
             report = LoadReport(errors=_as_list(answer.get("errors")), defined=_as_list(answer.get("defined")),
-                                standins=[str(name)[:80] for name in _as_list(answer.get("standins"))])
+                                standins=[str(name)[:80] for name in _as_list(answer.get("standins"))],
+                                not_functions=_not_functions(answer.get("not_functions"), self.expected))
         except wire.WireTimeout:
-            report = LoadReport(failure=f"running the submission took longer than {self.load_seconds:g} s")
+            if deadline < self._load_deadline:
+                report = LoadReport(failure=f"it ran past its time limit ({self.limits.cell_seconds:g} s) and did not stop when interrupted")
+            else:
+                report = LoadReport(failure=f"running the submission took longer than {self.load_seconds:g} s")
+            self._stop_worker()
         except wire.WireError as error:
             report = LoadReport(failure=f"the worker died while running the submission ({worker.kill(0.5)})"
                                 if isinstance(error, wire.WireClosed) else f"the worker sent an invalid answer ({error})")
-        if report.failure:
             self._stop_worker()
-            self._broken = report.failure
-        if self.load_report is None:
-            self.load_report = report
-        return report
+        return report, running
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
         """One call of the student's `function`; see the class docstring for what it returns or raises."""
@@ -422,6 +470,12 @@ class StudentModule:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _not_functions(value: Any, expected: list[str]) -> dict[str, str]:
+    if not isinstance(value, dict):
+        return {}
+    return {name: str(value[name])[:80] for name in expected if name in value}
 
 
 def _as_list(value: Any) -> list:

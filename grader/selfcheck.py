@@ -17,7 +17,7 @@ from typing import Sequence
 from grader.diagnosis import Misconception
 from grader.errors import UsageError
 from grader.isolation import Isolation
-from grader.load_notes import load_notes
+from grader.load_notes import load_notes, missing_reason
 from grader.public_tests import PublicTestResult, run_public_tests, subjects_of_tests
 from grader.sandbox import SandboxLimits, StudentModule
 from grader.submission import load_submission
@@ -48,6 +48,7 @@ class SelfCheckReport:
     results: tuple[PublicTestResult, ...]
     notes: tuple[str, ...]
     problems: tuple[str, ...] = ()  # why tests could not run or be collected
+    printed: str = ""  # what the student's code printed (captured and bounded by the sandbox)
 
     @property
     def all_passed(self) -> bool:
@@ -125,16 +126,20 @@ def run_self_check(plan: CheckPlan, limits: SandboxLimits = SandboxLimits(),
         subjects = subjects_of_tests(source, plan.module, list(plan.points))
         results = tuple(PublicTestResult(name, function, reason) for name, function in subjects.items())
         return SelfCheckReport(plan, results, tuple(notes), (f"{submission.problem}.",))
-    with StudentModule(plan.module, list(submission.cells), limits, confinement) as module:
+    with StudentModule(plan.module, list(submission.cells), limits, confinement, expected=list(plan.points)) as module:
         load = module.load()
         if load.failure:
             notes.insert(0, f"The file could not be run: {load.failure}.")
         notes += load_notes(load, submission.cells)
-        results, collection_errors = run_public_tests(plan.tests_file, plan.module, module, list(plan.points))
+        graded_file = submission.graded_file or plan.submission.name
+        missing = {} if load.failure else {name: missing_reason(name, graded_file, load) for name in plan.points
+                                           if name not in load.defined}
+        results, collection_errors = run_public_tests(plan.tests_file, plan.module, module, list(plan.points), missing)
+        printed = module.output.text()
     problems = tuple(f"{plan.tests_file.name} could not be collected: {error}" for error in collection_errors)
     if not results and not problems:
         problems = (f"{plan.tests_file.name} holds no tests",)
-    return SelfCheckReport(plan, tuple(results), tuple(notes), problems)
+    return SelfCheckReport(plan, tuple(results), tuple(notes), problems, printed)
 
 
 def _read_manifest(path: Path) -> dict:

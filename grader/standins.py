@@ -65,6 +65,8 @@ class StandIn:
             return range(*args)  # type: ignore[arg-type]
         if name == "tqdm" and args:
             return args[0]  # tqdm(iterable) is the iterable
+        if len(args) == 1 and not kwargs and (isinstance(args[0], (types.FunctionType, type))):
+            return args[0]  # used as a decorator (@numba.njit, @torch.no_grad()): the function stays itself
         if name == "subplots":
             return StandIn(f"{path}().figure"), StandIn(f"{path}().axes")
         return StandIn(f"{path}()")

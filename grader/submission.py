@@ -14,7 +14,8 @@ from grader.errors import UsageError
 from grader.notebook import NotebookError, looks_like_notebook, read_notebook_cells
 from grader.sandbox import Cell
 
-MAX_SUBMISSION_BYTES = 5 << 20
+MAX_CODE_BYTES = 5 << 20  # Python source: a .py file, or all of a notebook's code cells
+MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook's file, saved outputs (plots) included
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,9 @@ def load_submission(path: Path, module: str) -> Submission:
         return Submission(label, None, (), (), f"{path.name} is not a regular file")
     try:
         size = path.stat().st_size
-        if size > MAX_SUBMISSION_BYTES:
-            return Submission(label, path.name, (), tuple(notes), f"{path.name} is {size} bytes, over the limit of {MAX_SUBMISSION_BYTES}")
+        if size > MAX_NOTEBOOK_BYTES:
+            return Submission(label, path.name, (), tuple(notes), f"{path.name} is {_mib(size)}, over the limit of {_mib(MAX_NOTEBOOK_BYTES)}"
+                              + (": clear its outputs (Edit > Clear Outputs of All Cells), save, and submit it again" if path.suffix == ".ipynb" else ""))
         raw = path.read_bytes()
     except OSError as error:
         return Submission(label, path.name, (), tuple(notes), f"{path.name} cannot be read ({error.strerror})")
@@ -72,8 +74,18 @@ def load_submission(path: Path, module: str) -> Submission:
             cells = tuple(read_notebook_cells(text, path.name))
         except NotebookError as error:
             return Submission(label, path.name, (), tuple(notes), str(error))
+        code_bytes = sum(len(cell.source.encode("utf-8")) for cell in cells)
+        if code_bytes > MAX_CODE_BYTES:
+            return Submission(label, path.name, (), tuple(notes),
+                              f"the code cells of {path.name} hold {_mib(code_bytes)} of code, over the limit of {_mib(MAX_CODE_BYTES)}")
+    elif len(raw) > MAX_CODE_BYTES:
+        return Submission(label, path.name, (), tuple(notes), f"{path.name} is {_mib(len(raw))}, over the limit of {_mib(MAX_CODE_BYTES)} for Python source")
     else:
         if not text.strip():
             notes.append(f"{path.name} is empty.")
         cells = (Cell(text, path.name),)
     return Submission(label, path.name, cells, tuple(notes))
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB"

@@ -20,6 +20,7 @@ import resource
 import signal
 import struct
 import sys
+import time
 import types
 
 import numpy  # imported before any restriction, so all of it is loaded
@@ -98,19 +99,26 @@ def _stop_cell(signum, frame):
     raise CellTimeout("ran longer than its time limit")
 
 
-def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str], cell_seconds: float) -> list[dict]:
+def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str], limits: dict, out_fd: int) -> list[dict]:
     """Execute the submission's cells in order into `module`; one error record per failing cell.
 
-    A cell's top-level code (a training loop, a plot) gets `cell_seconds`; then it is
-    interrupted, and what it defined before that point, and the cells after it, still count.
-    The alarm repeats, so a cell that catches the first interruption gets another.
+    A cell's top-level code (a training loop, a plot) gets `cell_seconds`, and all cells
+    together `top_level_seconds`; once that is spent, each later cell gets `late_cell_seconds`,
+    enough to define its functions. Then the cell is interrupted, and what it defined before
+    that point, and the cells after it, still count. The alarm repeats, so a cell that catches
+    the first interruption gets another. The grader is told which cell is running, so that a
+    cell that cannot be stopped can be skipped on the next run.
     """
     errors = []
+    budget = float(limits.get("top_level_seconds", 30.0))
+    cell_seconds, late_seconds = float(limits.get("cell_seconds", 3.0)), float(limits.get("late_cell_seconds", 0.25))
     signal.signal(signal.SIGALRM, _stop_cell)
     for index, cell in enumerate(cells):
+        wire.send_message(out_fd, {"op": "cell", "index": index})
+        started = time.monotonic()
         try:
             code = compile(cell["source"], cell["filename"], "exec", dont_inherit=True)
-            signal.setitimer(signal.ITIMER_REAL, cell_seconds, 0.25)
+            signal.setitimer(signal.ITIMER_REAL, min(cell_seconds, max(budget, late_seconds)), 0.25)
             try:
                 exec(code, module.__dict__)
             finally:
@@ -121,6 +129,7 @@ def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str], 
         finally:
             restore_modules()
             _flush_student_output()
+        budget -= time.monotonic() - started
     signal.signal(signal.SIGALRM, signal.SIG_DFL)
     return errors
 
@@ -158,10 +167,13 @@ def serve(in_fd: int, out_fd: int, applied: list[str]) -> None:
     module.__file__ = cells[0]["filename"] if cells else header["module"]
     sys.modules[header["module"]] = module
     standins.install(filenames)
-    errors = run_cells(module, cells, filenames, float(header.get("cell_seconds", 3.0)))
+    errors = run_cells(module, cells, filenames, header, out_fd)
     standins.set_loading(False)
     defined = sorted(name for name, value in vars(module).items() if callable(value) and not name.startswith("__"))
-    wire.send_message(out_fd, {"op": "loaded", "errors": errors, "defined": defined[:500], "standins": standins.used()[:50]})
+    not_functions = {name: type(vars(module)[name]).__name__[:80] for name in header.get("expected", [])[:500]
+                     if name in vars(module) and not callable(vars(module)[name])}
+    wire.send_message(out_fd, {"op": "loaded", "errors": errors, "defined": defined[:500], "standins": standins.used()[:50],
+                               "not_functions": not_functions})
 
     while True:
         try:

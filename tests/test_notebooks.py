@@ -190,3 +190,42 @@ def test_cells_are_named_by_their_position_among_all_cells():
     notebook.cells = [markdown("# title"), code("a = 1"), markdown("text"), nbformat.v4.new_raw_cell("raw"), code("b = 2")]
     cells = read_notebook_cells(nbformat.writes(notebook), "hw1.ipynb")
     assert [c.filename for c in cells[1:]] == ["hw1.ipynb cell 2", "hw1.ipynb cell 5"]
+
+
+def test_scratch_habits_cost_nothing_but_a_shadowed_function_is_named(tmp_path):
+    """Help lines, a numba decorator, a notebook over 5 MiB of saved plots, an indentation slip in a
+    scratch cell: all free. Rebinding a graded name to a value costs that function, and says so."""
+    notebook = filled_template()
+    for cell in notebook.cells:
+        if "def rnn_step(" in cell.source:
+            cell.source = cell.source.replace("def rnn_step(", "@numba.njit(cache=True)\ndef rnn_step(")
+    first = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+    plots = code("np.einsum?\n??softmax\nimport numba\nimport matplotlib.pyplot as plt")
+    plots.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "A" * (6 << 20)})]
+    notebook.cells.insert(first + 1, plots)
+    notebook.cells.append(code("for i in range(3):\nprint(i)"))  # IndentationError
+    notebook.cells.append(code("x = np.array([[1.0, 2.0]])\nsoftmax = softmax(x)\nprint(softmax)"))
+    path = write(notebook, tmp_path / "hw1.ipynb")
+    assert path.stat().st_size > 6 << 20
+    outcome = grade_file(path, tmp_path)
+    results = outcome["results"]
+    scores = function_scores(results)
+    assert scores["rnn_step"] == (8.0, 8.0) and scores["rnn_lm_loss"] == (5.0, 5.0)
+    assert scores["softmax"][0] == 0
+    assert ("not run: hw1.ipynb binds softmax to a ndarray, not a function: a later line or cell assigns to that name "
+            "(say `softmax = softmax(...)`)") in outcome["feedback"]
+    last = len(notebook.cells)
+    assert f"hw1.ipynb cell {last - 1}, line 2: IndentationError: expected an indented block" in results["output"]
+    assert "Python could not read that cell" in results["output"]
+
+
+def test_a_notebook_over_the_size_limit_says_to_clear_its_outputs(tmp_path):
+    from grader.submission import MAX_NOTEBOOK_BYTES
+
+    path = tmp_path / "hw1.ipynb"
+    data = json.loads(nbformat.writes(filled_template()))
+    data["metadata"]["padding"] = "A" * (MAX_NOTEBOOK_BYTES + 10)
+    path.write_text(json.dumps(data))
+    outcome = grade_file(path, tmp_path)
+    assert outcome["results"]["score"] == 0
+    assert "over the limit of 64.0 MiB: clear its outputs" in outcome["results"]["output"]

@@ -187,3 +187,50 @@ def test_long_top_level_code_is_stopped_and_what_it_defined_still_counts():
         assert {"a", "b", "c"} <= set(report.defined)
         np.testing.assert_array_equal(student.call("c", np.ones(2)), [2.0, 2.0])
     assert time.monotonic() - started < 5
+
+
+def test_all_cells_together_get_a_budget_and_later_cells_still_define_their_functions():
+    cells = [Cell(f"import time\ndef f{i}(x):\n    return x + {i}\ntime.sleep(0.4)\n", f"nb cell {i}") for i in range(12)]
+    limits = SandboxLimits(cell_seconds=0.5, top_level_seconds=1.0, late_cell_seconds=0.05)
+    started = time.monotonic()
+    with StudentModule("hw1", cells, limits) as student:
+        report = student.load()
+        assert {f"f{i}" for i in range(12)} <= set(report.defined)
+        stopped = [e["cell"] for e in report.errors if e["type"] == "CellTimeout"]
+        assert stopped and min(stopped) >= 2  # the first cells ran to their end, within the budget
+        assert float(student.call("f11", np.array(1.0))) == 12.0
+    assert time.monotonic() - started < 12 * 0.4  # without a budget, the sleeps alone take 4.8 s
+
+
+def test_a_cell_that_cannot_be_stopped_is_skipped_and_the_others_still_count():
+    cells = [Cell("def a(x):\n    return x\n", "nb cell 1"),
+             Cell("def lost(x):\n    return x\nwhile True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n", "nb cell 2"),
+             Cell("import os\ndef also_lost(x):\n    return x\nos._exit(3)\n", "nb cell 3"),
+             Cell("def c(x):\n    return 2 * x\n", "nb cell 4")]
+    started = time.monotonic()
+    with StudentModule("hw1", cells, SandboxLimits(cell_seconds=0.5)) as student:
+        report = student.load()
+        assert report.failure is None
+        assert [(e["cell"], e["type"]) for e in report.errors] == [(1, "CellSkipped"), (2, "CellSkipped")]
+        assert "did not stop when interrupted" in report.errors[0]["message"]
+        assert "exit status 3" in report.errors[1]["message"]
+        assert {"a", "c"} <= set(report.defined) and "lost" not in report.defined and "also_lost" not in report.defined
+        np.testing.assert_array_equal(student.call("c", np.ones(2)), [2.0, 2.0])
+    assert time.monotonic() - started < 10
+
+
+def test_a_single_file_that_cannot_be_stopped_fails_to_load():
+    source = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
+    started = time.monotonic()
+    with StudentModule("hw1", [Cell(source, "hw1.py")], SandboxLimits(cell_seconds=0.5)) as student:
+        report = student.load()
+        assert report.failure == "it ran past its time limit (0.5 s) and did not stop when interrupted"
+    assert time.monotonic() - started < 5  # not the whole load limit of 10.5 s
+
+
+def test_a_graded_name_bound_to_a_value_is_reported_as_not_a_function():
+    cells = [Cell("import numpy as np\ndef softmax(x):\n    return x\nsoftmax = softmax(np.ones(3))\n", "nb cell 1")]
+    with StudentModule("hw1", cells, LIMITS, expected=["softmax", "qkv"]) as student:
+        report = student.load()
+        assert report.not_functions == {"softmax": "ndarray"}
+        assert "softmax" not in report.defined

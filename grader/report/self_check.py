@@ -6,6 +6,7 @@ from grader.diagnosis import diagnose
 from grader.selfcheck import SelfCheckReport
 
 OTHER = "(other tests)"
+PRINTED_LINES = 12
 
 
 def self_check_text(report: SelfCheckReport) -> str:
@@ -50,6 +51,11 @@ def self_check_text(report: SelfCheckReport) -> str:
             if plan.hints.get(name):
                 lines.append(f"    Hint: {plan.hints[name]}")
 
+    printed = [line for line in report.printed.splitlines() if line.strip()]
+    if printed:
+        lines += ["", f"What your code printed ({'the first ' + str(PRINTED_LINES) + ' of ' if len(printed) > PRINTED_LINES else ''}"
+                      f"{len(printed)} lines):"]
+        lines += [f"  | {line[:200]}" for line in printed[:PRINTED_LINES]]
     passed = sum(result.passed for result in report.results)
     lines += ["", f"{passed} of {len(report.results)} public tests pass."]
     if report.all_passed:
