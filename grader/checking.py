@@ -141,16 +141,17 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
             except StudentAbort as abort:
                 aborted[check.function] = abort.reason
                 failure = _Failure(abort.reason, None)
-        message = "" if failure is None else _message(check, failure, misconceptions, reference)
+        message, causes = ("", ()) if failure is None else _message(check, failure, misconceptions, reference)
         results.append(CheckResult(
             function=check.function, name=check.name, score=max_score if failure is None else 0.0,
             max_score=max_score, passed=failure is None, message=message, visibility=check.visibility,
-            seconds=time.perf_counter() - started,
+            seconds=time.perf_counter() - started, misconceptions=causes,
         ))
     return results
 
 
-def _message(check: Check, failure: _Failure, misconceptions: Sequence[Misconception], reference: Any) -> str:
+def _message(check: Check, failure: _Failure, misconceptions: Sequence[Misconception], reference: Any) -> tuple[str, tuple[str, ...]]:
+    """What the student reads about a failed check, and the titles of the misconceptions it names."""
     hints = []
     if failure.case is not None:
         expected = None
@@ -169,4 +170,4 @@ def _message(check: Check, failure: _Failure, misconceptions: Sequence[Misconcep
         first, others = hints[0], hints[1:]
         lines.append(f"Likely cause: {first.title}. {first.explanation}")
         lines += [f"Or perhaps: {other.title}. {other.explanation}" for other in others]
-    return "\n".join(lines)
+    return "\n".join(lines), tuple(hint.title for hint in hints)

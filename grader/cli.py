@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 from grader import __version__
 from grader.assignment import load_assignment
 from grader.errors import UsageError
+from grader.writing import write_atomic
 
 EXIT_OK, EXIT_GRADER_FAULT, EXIT_USAGE = 0, 1, 2
 EXIT_TESTS_FAILED = 1  # grader check: a public test failed
@@ -66,6 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="auto (default: every layer available here), strict (refuse without a filesystem "
                             "barrier), or one barrier alone, for testing: landlock, bwrap")
     grade.set_defaults(run=_run_grade)
+
+    batch = commands.add_parser("grade-all", allow_abbrev=False,
+                                help="grade a whole class: every file or sub-folder of FOLDER is one student")
+    batch.add_argument("assignment", help="assignment name, e.g. hw1")
+    batch.add_argument("folder", type=Path, help="a folder holding one .py, .ipynb or folder per student")
+    batch.add_argument("--out", type=Path, required=True, metavar="DIR",
+                       help="where to write gradebook.csv, summary.html and a folder per student")
+    batch.add_argument("--jobs", type=int, metavar="N", help="grading processes (default: one per CPU)")
+    batch.add_argument("--force", action="store_true", help="regrade every student, even those graded before and unchanged")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar or summary; errors only")
+    batch.add_argument("--isolation", default="auto", metavar="LEVEL", help="as for grade (default: auto)")
+    batch.set_defaults(run=_run_grade_all)
 
     check = commands.add_parser("check", allow_abbrev=False,
                                 help="students: run the public tests on your file, in the grader's sandbox")
@@ -146,6 +157,50 @@ def _run_grade(args: argparse.Namespace) -> int:
     return status
 
 
+def _run_grade_all(args: argparse.Namespace) -> int:
+    """Exit 0 when every student has a row (whatever they scored), 1 if the grader failed on some."""
+    from tqdm import tqdm
+
+    from grader.batch import check_jobs, grade_all, plan
+    from grader.isolation import choose
+    from grader.report.class_summary import summarise
+    from grader.report.gradebook import gradebook_csv
+    from grader.report.html import summary_html
+
+    assignment = load_assignment(args.assignment, args.assignments)
+    jobs = check_jobs(args.jobs)
+    confinement = choose(args.isolation)  # a usage error (unknown level, strict without a barrier) stops here
+    if confinement.missing and not args.quiet:
+        print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a file, not a folder")
+    batch_plan = plan(assignment, args.folder, args.out, args.force)
+    bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet, file=sys.stderr, dynamic_ncols=True,
+               desc=f"grading {len(batch_plan.keys)} of {len(batch_plan.students)}",
+               bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed} elapsed, ETA {remaining}]")
+    try:
+        result = grade_all(assignment, batch_plan, args.out, jobs, args.isolation, bar.update)
+    except KeyboardInterrupt:
+        bar.close()
+        print(f"grader: interrupted; every student finished so far is saved in {args.out}: "
+              "run the same command again to grade the rest", file=sys.stderr)
+        return 130
+    bar.close()
+    functions = dict(assignment.points)
+    write_atomic(args.out / "gradebook.csv", gradebook_csv(result.records, functions))
+    run = {"graded": len(result.graded), "reused": len(result.reused), "faults": len(result.faults),
+           "seconds": result.seconds, "jobs": jobs}
+    write_atomic(args.out / "summary.html", summary_html(summarise(assignment.name, assignment.title, result.records, functions, run)))
+    if not args.quiet:
+        for warning in result.warnings:
+            print(f"grader: warning: {warning}", file=sys.stderr)
+        mean = sum(r["score"] for r in result.records) / max(1, len(result.records))
+        print(f"{len(result.records)} students: graded {len(result.graded)}, reused {len(result.reused)} unchanged since the last run"
+              f"{f', {len(result.faults)} grader faults' if result.faults else ''}; mean score {mean:.2f} / {assignment.max_score:g}")
+        print(f"wrote {args.out / 'gradebook.csv'}, {args.out / 'summary.html'} and a folder per student")
+    return EXIT_GRADER_FAULT if result.faults else EXIT_OK
+
+
 def _run_check(args: argparse.Namespace) -> int:
     """Exit 0 when every public test passes, 1 otherwise (the student's code, not a fault)."""
     from grader.isolation import choose
@@ -156,21 +211,6 @@ def _run_check(args: argparse.Namespace) -> int:
     report = run_self_check(plan, confinement=choose(args.isolation))
     print(self_check_text(report))
     return EXIT_OK if report.all_passed else EXIT_TESTS_FAILED
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the whole new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
-    try:
-        with handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,6 +46,7 @@ class CheckResult:
     message: str
     visibility: str
     seconds: float = 0.0
+    misconceptions: tuple[str, ...] = ()  # titles of the known mistakes the failure matches
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,32 @@ from grader.sandbox import SandboxLimits, StudentModule
 from grader.submission import load_submission
 
 
+@dataclasses.dataclass(frozen=True)
+class GradingKit:
+    """What grading needs from the assignment besides the submission: loaded once, reused by a batch."""
+
+    reference: object
+    checks: list
+    misconceptions: list
+    hints: dict
+
+
+def load_kit(assignment: Assignment) -> GradingKit:
+    """The reference, checks, misconceptions and hints of `assignment` (trusted instructor code)."""
+    reference = load_reference(assignment)
+    checks, misconceptions = load_checks(assignment, reference)
+    return GradingKit(reference, checks, misconceptions, function_hints(assignment))
+
+
 def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits(),
-                     confinement: Isolation | None = None) -> Report:
+                     confinement: Isolation | None = None, kit: GradingKit | None = None) -> Report:
     """Grade the submission at `path`. A broken submission is graded (its feedback says why);
-    only a missing path (UsageError) or a fault of the grader (or its sandbox) raises."""
+    only a missing path (UsageError) or a fault of the grader (or its sandbox) raises.
+
+    `kit` is the assignment's loaded checks, when the caller grades many submissions.
+    `extra["timings"]` splits the time: `startup` (reading the submission, starting the worker,
+    running its top-level code) and `checking` (the checks' calls and comparisons).
+    """
     started = time.perf_counter()
     confinement = confinement or isolation.choose("auto")
     submission = load_submission(path, assignment.module)
@@ -29,11 +51,10 @@ def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits =
     try:
         if module is not None:
             module.start()  # the worker imports numpy and runs the submission while the checks load
-        reference = load_reference(assignment)
-        checks, misconceptions = load_checks(assignment, reference)
-        report = _grade(assignment, submission, module, reference, checks, misconceptions, started)
+        kit = kit or load_kit(assignment)
+        report = _grade(assignment, submission, module, kit.reference, kit.checks, kit.misconceptions, started)
         return dataclasses.replace(report, extra={**report.extra, "isolation": confinement.as_dict()},
-                                   function_hints=function_hints(assignment))
+                                   function_hints=dict(kit.hints))
     finally:
         if module is not None:
             module.close()
@@ -46,9 +67,11 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
     if module is None:
         notes.insert(0, f"Nothing could be graded: {submission.problem}.")
         missing = {name: submission.problem for name in assignment.points}
+        loaded = time.perf_counter()
         results = run_checks(checks, None, assignment.points, misconceptions, missing, reference)
     else:
         load = module.finish_load()
+        loaded = time.perf_counter()
         notes += load_notes(load, submission.cells)
         if load.failure:
             notes.insert(0, f"The submission could not be run: {load.failure}.")
@@ -63,6 +86,8 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
         extra = {"worker_layers": module.applied_layers, "student_calls": module.calls, "student_calls_per_function": dict(module.calls_per_function),
                  "worker_restarts": module.restarts,
                  "worker_peak_rss_kib": module.worker_peak_rss_kib}
+    finished = time.perf_counter()
+    extra["timings"] = {"startup": round(loaded - started, 4), "checking": round(finished - loaded, 4)}
     return Report(
         assignment=assignment.name, submission=submission.label, results=tuple(results), notes=tuple(notes),
         student_output=student_output, execution_time=time.perf_counter() - started,

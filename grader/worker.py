@@ -134,6 +134,21 @@ def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str], 
     return errors
 
 
+def _die_with_parent() -> None:
+    """Be killed when the process that started this one dies, even by SIGKILL (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(70)
+
+
 def confine(config: dict) -> list[str]:
     """Apply the configured layers to this process, before any student code; the layers applied."""
     applied = []
@@ -143,6 +158,7 @@ def confine(config: dict) -> list[str]:
         os.setgid(uid)
         os.setuid(uid)
         applied.append(f"uid {uid}")
+    _die_with_parent()  # after the uid change, which clears it
     apply_limits(config.get("limits", {}))
     applied.append("rlimits")
     if config.get("seccomp"):

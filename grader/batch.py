@@ -1,0 +1,274 @@
+"""`grader grade-all`: grade a whole class in parallel, resumably, and never lose a student.
+
+Each student's outputs go to `OUT/<student>/`: results.json, feedback.md, feedback.html and,
+written last, record.json (what the gradebook needs, and the digests of the submission and
+the assignment it was graded from). Every file is written atomically, so a run that is
+stopped (Ctrl-C, kill -9) leaves each student either complete or untouched; the next run
+reuses every complete student whose digests still match and grades the rest.
+
+Grading runs in `jobs` processes that load the assignment once. A job that dies takes only
+its in-flight students with it: they are graded again in a fresh pool, and a student who
+breaks the pool MAX_ATTEMPTS times gets a row that says so, with score 0.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import multiprocessing
+import os
+import signal
+import statistics
+import sys
+import time
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.errors import UsageError
+from grader.fingerprint import assignment_version, submission_digest
+from grader.model import Assignment, Report
+from grader.roster import Student, read_roster
+from grader.writing import write_atomic
+
+RECORD = "record.json"
+STUDENT_FILES = ("results.json", "feedback.md", "feedback.html")
+MAX_ATTEMPTS = 2
+STUDENT_TIME_LIMIT_SECONDS = 900  # a watchdog on the grader itself, far above any honest grading time
+
+
+@dataclass
+class BatchResult:
+    """What a grade-all run did: every student's record, and how each came to be."""
+
+    records: list[dict]
+    graded: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=list)
+    faults: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class BatchPlan:
+    """Who is in the class, whose earlier record still holds, and the digests of those to grade."""
+
+    students: list[Student]
+    reusable: dict[str, dict]
+    keys: dict[str, dict]
+    warnings: list[str]
+
+
+def plan(assignment: Assignment, folder: Path, out: Path, force: bool) -> BatchPlan:
+    """Read the roster and decide, per student, to reuse their record or to grade them.
+
+    Raises:
+        UsageError: `folder` is not a folder.
+    """
+    students, warnings = read_roster(folder, exclude=out)
+    version = assignment_version(assignment)
+    reusable, keys = {}, {}
+    for student in students:
+        key = {"submission": submission_digest(student.path, assignment.module), "assignment": version}
+        record = None if force else _complete_record(out / student.name, key)
+        if record is not None:
+            reusable[student.name] = record
+        else:
+            keys[student.name] = key
+    return BatchPlan(students, reusable, keys, warnings)
+
+
+def _complete_record(folder: Path, key: dict) -> dict | None:
+    """The record in `folder` if it matches `key` and every student file is there; else None."""
+    try:
+        record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("key") != key:
+        return None
+    if not all((folder / name).is_file() for name in STUDENT_FILES):
+        return None
+    return record
+
+
+def grade_all(assignment: Assignment, batch: BatchPlan, out: Path, jobs: int,
+              isolation_level: str = "auto", progress=None) -> BatchResult:
+    """Grade the students `batch` says to into `out` with `jobs` processes; see the module docstring.
+
+    `progress(n)` is called as each student is done (for a progress bar).
+    """
+    started = time.perf_counter()
+    result = BatchResult(records=[], reused=sorted(batch.reusable), warnings=batch.warnings)
+    records = dict(batch.reusable)
+    todo = [student for student in batch.students if student.name in batch.keys]
+    out.mkdir(parents=True, exist_ok=True)
+    if todo:
+        for record in _grade_in_pool(assignment, todo, batch.keys, out, jobs, isolation_level, progress):
+            records[record["student"]] = record
+            (result.faults if record.get("status") == "grader fault" else result.graded).append(record["student"])
+    result.records = [records[student.name] for student in batch.students]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _grade_in_pool(assignment, todo, keys, out, jobs, isolation_level, progress):
+    """Yield a record per student of `todo`, as each finishes.
+
+    A job that dies breaks the pool, and every student not finished then is graded again:
+    twice in a fresh pool, then each alone, so that only the student whose grading kills its
+    own process gets a fault record.
+    """
+    remaining, round_number = list(todo), 0
+    while remaining:
+        groups = [remaining] if round_number < MAX_ATTEMPTS else [[student] for student in remaining]
+        remaining = []
+        for group in groups:
+            for student, record in _run_pool(assignment, group, keys, out, jobs, isolation_level):
+                if record is None and len(group) == 1 and round_number >= MAX_ATTEMPTS:
+                    record = _fault_record(assignment, student, out, keys[student.name],
+                                           "the grading process died while grading this submission, every time it was tried")
+                if record is None:
+                    remaining.append(student)
+                    continue
+                if progress:
+                    progress(1)
+                yield record
+        round_number += 1
+
+
+def _run_pool(assignment, students, keys, out, jobs, isolation_level):
+    """Yield (student, record) as each finishes; record None for those a broken pool took down."""
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(
+            max_workers=min(jobs, len(students)), mp_context=context, initializer=_start_job,
+            initargs=(assignment.name, str(assignment.directory.parent), isolation_level)) as pool:
+        futures = {pool.submit(_grade_student, s.name, str(s.path), str(out / s.name), keys[s.name]): s for s in students}
+        for future in concurrent.futures.as_completed(futures):
+            student = futures[future]
+            try:
+                yield student, future.result()
+            except BrokenProcessPool:
+                yield student, None
+            except Exception as error:  # a fault of the grader in that job: the student still gets a row
+                yield student, _fault_record(assignment, student, out, keys[student.name], f"{type(error).__name__}: {error}")
+
+
+# ---- in each job process -------------------------------------------------------------------
+
+_JOB: dict = {}
+
+
+def _start_job(assignment_name: str, assignments_dir: str, isolation_level: str) -> None:
+    """Load the assignment and its checks once for every student this process grades."""
+    from grader.assignment import load_assignment
+    from grader.isolation import choose
+    from grader.pipeline import load_kit
+    from grader.sandbox import become_subreaper
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it lets running students finish
+    _die_with_parent()
+    become_subreaper()
+    assignment = load_assignment(assignment_name, Path(assignments_dir))
+    _JOB.update(assignment=assignment, kit=load_kit(assignment), confinement=choose(isolation_level))
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
+class _GradingTooLong(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _GradingTooLong(f"grading took longer than {STUDENT_TIME_LIMIT_SECONDS} s")
+
+
+def _grade_student(name: str, path: str, folder: str, key: dict) -> dict:
+    """Grade one student and write their files; their record."""
+    from grader.pipeline import grade_submission
+
+    assignment = _JOB["assignment"]
+    started = time.perf_counter()
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(STUDENT_TIME_LIMIT_SECONDS)
+    try:
+        report = grade_submission(assignment, Path(path), confinement=_JOB["confinement"], kit=_JOB["kit"])
+    except Exception as error:  # a fault of the grader: the student still gets a row that says so
+        report = fault_report(assignment, Path(path).name, f"{type(error).__name__}: {error}", time.perf_counter() - started)
+    finally:
+        signal.alarm(0)
+    return write_student(report, name, Path(path), Path(folder), key, started)
+
+
+# ---- the files of one student ------------------------------------------------------------------
+
+def fault_report(assignment: Assignment, submission: str, fault: str, seconds: float) -> Report:
+    return Report(assignment=assignment.name, submission=submission, results=(), notes=(), student_output="",
+                  execution_time=seconds, function_points=dict(assignment.points), grader_fault=fault)
+
+
+def _fault_record(assignment, student: Student, out: Path, key: dict, fault: str) -> dict:
+    report = fault_report(assignment, student.path.name, fault, 0.0)
+    return write_student(report, student.name, student.path, out / student.name, key, time.perf_counter())
+
+
+def write_student(report: Report, name: str, path: Path, folder: Path, key: dict, started: float) -> dict:
+    """Write the student's results.json, feedback.md and feedback.html, then their record (last,
+    so that a record means the rest is there); the record."""
+    from grader.report.feedback import feedback_markdown
+    from grader.report.html import feedback_html
+    from grader.report.results_json import results_json
+
+    reporting_started = time.perf_counter()
+    write_atomic(folder / "results.json", json.dumps(results_json(report), indent=2) + "\n")
+    write_atomic(folder / "feedback.md", feedback_markdown(report))
+    write_atomic(folder / "feedback.html", feedback_html(report))
+    timings = dict(report.extra.get("timings", {}))
+    timings["reporting"] = round(time.perf_counter() - reporting_started, 4)
+    timings["total"] = round(time.perf_counter() - started, 4)
+    record = student_record(report, name, path, key, timings)
+    write_atomic(folder / RECORD, json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def student_record(report: Report, name: str, path: Path, key: dict, timings: dict) -> dict:
+    """What the gradebook and the class summary need to know about one graded student."""
+    functions = {function: score for function, (score, _) in report.function_scores().items()}
+    if report.grader_fault:
+        notes = [f"The grader itself failed on this submission ({report.grader_fault}); it was not graded."]
+    else:
+        notes = list(report.notes)
+    misconceptions = sorted({(r.function, title) for r in report.results if not r.passed for title in r.misconceptions})
+    return {
+        "student": name,
+        "submission": path.name,
+        "key": key,
+        "status": "grader fault" if report.grader_fault else "graded",
+        "score": round(report.score, 4),
+        "max_score": round(report.max_score, 4),
+        "functions": {function: round(score, 4) for function, score in functions.items()},
+        "points": {function: points for function, points in report.function_points.items()},
+        "notes": notes,
+        "misconceptions": [list(pair) for pair in misconceptions],
+        "timings": timings,
+        "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "pid": os.getpid(),
+    }
+
+
+def score_statistics(records: list[dict]) -> tuple[float, float]:
+    scores = [record["score"] for record in records] or [0.0]
+    return statistics.mean(scores), statistics.median(scores)
+
+
+def check_jobs(jobs: int | None) -> int:
+    """The number of job processes: `jobs`, or one per CPU."""
+    if jobs is None:
+        return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+    if jobs < 1:
+        raise UsageError(f"--jobs must be at least 1 (got {jobs})")
+    return jobs

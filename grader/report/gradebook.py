@@ -1,0 +1,29 @@
+"""gradebook.csv (contract §2): a row per student: student, score, max_score, one column per function, then notes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Mapping, Sequence
+
+MAX_NOTES_CHARS = 500
+
+
+def gradebook_csv(records: Sequence[dict], functions: Mapping[str, float]) -> str:
+    """The CSV text. `notes` (last) says why a submission earned less than its code might: a file
+    that could not be read, a cell that failed, a fault of the grader; empty when there is nothing to say."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["student", "score", "max_score", *functions, "notes"])
+    for record in records:
+        scores = record.get("functions", {})
+        notes = " | ".join(record.get("notes", []))
+        if len(notes) > MAX_NOTES_CHARS:
+            notes = notes[: MAX_NOTES_CHARS - 1] + "…"
+        writer.writerow([record["student"], _number(record["score"]), _number(record["max_score"]),
+                         *(_number(scores.get(name, 0.0)) for name in functions), notes])
+    return buffer.getvalue()
+
+
+def _number(value: float) -> str:
+    return f"{round(float(value), 4):g}"

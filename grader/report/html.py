@@ -1,0 +1,45 @@
+"""HTML reports from Jinja2 templates (grader/templates/): the student's feedback, the class summary.
+
+Autoescaping is on: whatever a student's code printed or raised is shown as text, never markup.
+The pages are self-contained (inline CSS and SVG, no scripts, fonts or links off the page).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import jinja2
+
+from grader.model import Report
+from grader.report.class_summary import ClassSummary
+from grader.report.results_json import summary_text
+
+OUTPUT_EXCERPT_CHARS = 4000
+
+
+@functools.lru_cache(maxsize=None)
+def _environment() -> jinja2.Environment:
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
+                                     autoescape=True, undefined=jinja2.StrictUndefined,
+                                     trim_blocks=True, lstrip_blocks=True)
+    environment.filters["points"] = lambda value: f"{round(float(value), 2):g}"
+    environment.filters["percent"] = lambda value: f"{100 * float(value):.0f}%"
+    environment.filters["seconds"] = lambda value: f"{float(value):.2f} s"
+    return environment
+
+
+def feedback_html(report: Report) -> str:
+    """The student's feedback page: the same content as feedback.md."""
+    scores = report.function_scores()
+    failed = {name: [r for r in report.results if r.function == name and not r.passed] for name in scores}
+    output = report.student_output
+    return _environment().get_template("feedback.html.j2").render(
+        report=report, scores=scores, failed={k: v for k, v in failed.items() if v},
+        fault=summary_text(report) if report.grader_fault else None,
+        output=output[:OUTPUT_EXCERPT_CHARS], output_cut=len(output) > OUTPUT_EXCERPT_CHARS,
+    )
+
+
+def summary_html(summary: ClassSummary) -> str:
+    """The instructor's page for a class."""
+    return _environment().get_template("summary.html.j2").render(s=summary)

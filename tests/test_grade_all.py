@@ -1,0 +1,237 @@
+"""`grader grade-all`: a whole class, in parallel, resumable, with nothing lost. Real CLI runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from class_folders import make_class
+from conftest import REPO, REFERENCE_PATH
+from grading_helpers import CONTRACT_POINTS, assert_valid_results, run_grader
+
+FUNCTIONS = list(CONTRACT_POINTS)
+
+
+def grade_all(folder: Path, out: Path, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return run_grader("grade-all", "hw1", folder, "--out", out, *extra, timeout=timeout)
+
+
+def gradebook(out: Path) -> list[dict]:
+    with open(out / "gradebook.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def records(out: Path) -> dict[str, dict]:
+    return {path.parent.name: json.loads(path.read_text()) for path in out.glob("*/record.json")}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """One class of every kind of submission, graded once with two jobs; shared by the tests below."""
+    root = tmp_path_factory.mktemp("class")
+    folder, out = root / "submissions", root / "out"
+    students = make_class(folder, 16)
+    (folder / ".DS_Store").write_bytes(b"\0\1")  # not a student
+    (folder / "s016-reference.ipynb").write_text((folder / "s008-notebook.ipynb").read_text())  # s016-reference twice
+    (folder / "s016-reference.py").write_text(REFERENCE_PATH.read_text())
+    (folder / "s017-empty-folder").mkdir()
+    completed = grade_all(folder, out, "--jobs", "2")
+    return folder, out, students, completed
+
+
+def test_every_student_gets_a_row_and_their_files(graded_class):
+    folder, out, students, completed = graded_class
+    assert completed.returncode == 0, completed.stderr
+    rows = gradebook(out)
+    names = [row["student"] for row in rows]
+    expected = set(students) | {"s016-reference", "s016-reference.py", "s017-empty-folder"}
+    assert set(names) == expected and len(names) == len(expected)
+    assert names == sorted(names)
+    assert list(rows[0]) == ["student", "score", "max_score", *FUNCTIONS, "notes"]
+    for row in rows:
+        assert float(row["max_score"]) == 100.0
+        assert abs(float(row["score"]) - sum(float(row[f]) for f in FUNCTIONS)) < 1e-3
+        student = out / row["student"]
+        results = json.loads((student / "results.json").read_text())
+        assert_valid_results(results)
+        assert abs(results["score"] - float(row["score"])) < 1e-3
+        assert (student / "feedback.md").read_text().startswith("# Feedback: hw1")
+        assert (student / "feedback.html").read_text().startswith("<!DOCTYPE html>")
+    assert "grading 19 of 19" in completed.stderr and "ETA" in completed.stderr  # the progress bar
+
+
+def test_scores_are_what_grading_one_at_a_time_gives(graded_class):
+    folder, out, students, _ = graded_class
+    by_name = {row["student"]: row for row in gradebook(out)}
+    for name, (kind, _) in students.items():
+        score = float(by_name[name]["score"])
+        if kind == "correct":
+            assert score == 100.0, name
+        elif kind == "broken":
+            assert score == 0.0 and by_name[name]["notes"], name
+        elif kind == "buggy":
+            assert 0 < score < 100, name
+    assert float(by_name["s017-empty-folder"]["score"]) == 0
+    assert "the folder holds neither hw1.py nor hw1.ipynb" in by_name["s017-empty-folder"]["notes"]
+    assert float(by_name["s016-reference"]["score"]) == float(by_name["s016-reference.py"]["score"]) == 100.0
+    single = run_grader("grade", "hw1", folder / "s001-partly-done.ipynb", "--results-json", out.parent / "single.json", "--quiet")
+    assert single.returncode == 0
+    assert json.loads((out.parent / "single.json").read_text())["score"] == pytest.approx(float(by_name["s001-partly-done"]["score"]))
+
+
+def test_a_name_shared_by_two_entries_is_reported(graded_class):
+    _, _, _, completed = graded_class
+    assert "s016-reference.py: another entry is already called 's016-reference', so this one is named 's016-reference.py'" in completed.stderr
+
+
+def test_summary_html_is_self_contained_and_says_what_instructors_need(graded_class):
+    _, out, _, _ = graded_class
+    page = (out / "summary.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    for forbidden in ("<script", "http://", "https://", "<link", "@import", "src="):
+        assert forbidden not in page
+    assert page.count("<svg") == 2  # the histogram and the per-function chart
+    assert "19 students" in page
+    for function in FUNCTIONS:
+        assert f"<code>{function}</code>" in page
+    assert "Most common misconceptions" in page and "sum instead of mean" in page
+    assert "s004-syntax-error" in page.split("could not be graded as a whole")[1].split("Slowest")[0]
+    assert "Slowest submissions" in page and 'href="s000-reference/feedback.html"' in page
+
+
+def test_student_text_is_escaped_in_html(graded_class):
+    _, out, students, _ = graded_class
+    pages = [p.read_text() for p in out.glob("*/feedback.html")]
+    assert len(pages) == 19 and all("<script" not in page for page in pages)
+    hostile = next(name for name, (_, label) in students.items() if label == "fake-results-everywhere")
+    page = (out / hostile / "feedback.html").read_text()
+    assert "&#34;output&#34;: &#34;HOSTILE&#34;" in page  # what it printed, as text
+
+
+def test_a_second_run_reuses_everything_and_a_changed_file_is_regraded(graded_class, tmp_path):
+    folder, out, students, _ = graded_class
+    before = {name: (out / name / "record.json").read_bytes() for name in records(out)}
+    again = grade_all(folder, out, "--jobs", "2")
+    assert again.returncode == 0
+    assert f"graded 0, reused {len(before)} unchanged" in again.stdout
+    assert {name: (out / name / "record.json").read_bytes() for name in before} == before
+    changed = folder / "s002-loops.py"
+    original = changed.read_text()
+    try:
+        changed.write_text(original.replace("def softmax(", "def softmax_unused(", 1))
+        third = grade_all(folder, out, "--jobs", "2")
+        assert f"graded 1, reused {len(before) - 1} unchanged" in third.stdout
+        row = {r["student"]: r for r in gradebook(out)}["s002-loops"]
+        assert float(row["softmax"]) == 0
+    finally:
+        changed.write_text(original)
+    forced = grade_all(folder, out, "--jobs", "2", "--force", "--quiet")
+    assert forced.returncode == 0 and forced.stdout == ""
+    assert all(records(out)[name]["graded_at"] >= json.loads(before[name])["graded_at"] for name in before)
+
+
+def _wait_for_records(out: Path, count: int, process: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while len(list(out.glob("*/record.json"))) < count:
+        assert process.poll() is None, "grade-all ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.parametrize("how", ["kill -9 the grader", "kill -9 every process"])
+def test_a_run_killed_mid_way_resumes_with_nothing_lost_and_nothing_graded_twice(tmp_path, how):
+    folder, out = tmp_path / "class", tmp_path / "out"
+    make_class(folder, 10)
+    process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    _wait_for_records(out, 3, process)
+    if how == "kill -9 the grader":
+        os.kill(process.pid, signal.SIGKILL)  # its job processes and their workers must die with it
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=30)
+    time.sleep(1.0)
+    assert _processes_mentioning(str(folder)) == [], "processes outlived the killed run"
+    finished = {name: (out / name / "record.json").read_bytes() for name in records(out)}
+    assert 3 <= len(finished) < 10
+    assert not (out / "gradebook.csv").exists()
+    assert not list(out.rglob(".*.json*")) or all(p.suffix != ".json" for p in out.rglob(".*"))  # no torn files in place
+
+    resumed = grade_all(folder, out, "--jobs", "2")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"graded {10 - len(finished)}, reused {len(finished)} unchanged" in resumed.stdout
+    assert {name: (out / name / "record.json").read_bytes() for name in finished} == finished  # not graded twice
+    assert len(gradebook(out)) == 10 and len(records(out)) == 10
+
+
+def test_ctrl_c_stops_cleanly_keeps_what_is_done_and_says_how_to_resume(tmp_path):
+    folder, out = tmp_path / "class", tmp_path / "out"
+    make_class(folder, 8)
+    process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _wait_for_records(out, 2, process)
+    os.killpg(process.pid, signal.SIGINT)  # what the terminal sends to the whole foreground group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "interrupted; every student finished so far is saved" in stderr and "Traceback" not in stderr
+    done = records(out)
+    assert all((out / name / "feedback.html").is_file() for name in done)
+    resumed = grade_all(folder, out, "--jobs", "2")
+    assert f"reused {len(done)} unchanged" in resumed.stdout and len(gradebook(out)) == 8
+
+
+def test_a_job_process_that_dies_costs_no_student(tmp_path):
+    folder, out = tmp_path / "class", tmp_path / "out"
+    make_class(folder, 8)
+    process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _wait_for_records(out, 1, process)
+    jobs = [pid for pid in _processes_mentioning("multiprocessing") if _parent(pid) == process.pid]
+    assert jobs, "no job process found"
+    os.kill(jobs[0], signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 0, stderr
+    rows = gradebook(out)
+    assert len(rows) == 8 and "graded 8, reused 0" in stdout
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+@pytest.mark.parametrize("args, message", [
+    (("grade-all", "hw1", "/nonexistent", "--out", "x"), "folder /nonexistent does not exist"),
+    (("grade-all", "hw1", "examples/hw1/alice_full_marks.py", "--out", "x"), "is not a folder"),
+    (("grade-all", "hw1", "examples/hw1", "--out", "x", "--jobs", "0"), "--jobs must be at least 1"),
+    (("grade-all", "hw1", "examples/hw1"), "the following arguments are required: --out"),
+    (("grade-all", "hw9", "examples/hw1", "--out", "x"), "unknown assignment 'hw9'"),
+    (("grade-all", "hw1", "examples/hw1", "--out", "README.md"), "--out README.md is a file"),
+])
+def test_usage_errors_exit_2_with_one_line(args, message):
+    completed = run_grader(*args)
+    assert completed.returncode == 2
+    assert completed.stderr.count("\n") == 1 and message in completed.stderr
+    assert not (REPO / "x").exists()
