@@ -6,7 +6,8 @@ Generates a class (tests/class_folders.py: per 20 students, 6 right answers in .
 einsum, notebook and folder form, 8 realistic mistakes, 3 broken files, 3 hostile
 submissions), grades it from scratch once per job count as a whole `grader grade-all`
 process, and prints submissions per minute, the speed-up, peak memory (the largest single
-process, and the whole process tree sampled every 0.1 s), and the time per submission split
+process of each role, and the whole process tree, sampled every 0.1 s; the memory-bomb
+submissions push their worker to its 1 GiB limit), and the time per submission split
 into start-up (reading the file, starting the sandboxed worker, running the top-level code),
 checking and reporting, from the students' records.
 """
@@ -29,10 +30,12 @@ sys.path[:0] = [str(REPO / "tests")]
 from class_folders import make_class  # noqa: E402
 
 
-def tree_rss_kib(root: int) -> int:
-    """The resident memory of `root` and all its descendants, in KiB."""
+def tree_rss_kib(root: int) -> tuple[int, dict[str, int]]:
+    """The resident memory of `root` and all its descendants, in KiB: in all, and the largest
+    single process of each role (grade-all, job, worker)."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    roles: dict[int, str] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -40,19 +43,24 @@ def tree_rss_kib(root: int) -> int:
             stat = (entry / "stat").read_text()
             parent = int(stat.rsplit(")", 1)[1].split()[1])
             status = (entry / "status").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
         except (OSError, ValueError, IndexError):
             continue
         pid = int(entry.name)
         children.setdefault(parent, []).append(pid)
+        roles[pid] = "worker" if b"grader.worker" in cmdline else ("bwrap" if cmdline.startswith(b"/usr/bin/bwrap") else "job")
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 rss[pid] = int(line.split()[1])
-    total, stack = 0, [root]
+    roles[root] = "grade-all"
+    total, largest, stack = 0, {}, [root]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        role = roles.get(pid, "job")
+        largest[role] = max(largest.get(role, 0), rss.get(pid, 0))
         stack.extend(children.get(pid, []))
-    return total
+    return total, largest
 
 
 def run(folder: Path, out: Path, jobs: int) -> dict:
@@ -60,11 +68,15 @@ def run(folder: Path, out: Path, jobs: int) -> dict:
                "--force", "--quiet"]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = [0]
+    peak, samples, largest = [0], [], {}
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kib(process.pid))
+            total, by_role = tree_rss_kib(process.pid)
+            peak[0] = max(peak[0], total)
+            samples.append(total)
+            for role, kib in by_role.items():
+                largest[role] = max(largest.get(role, 0), kib)
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -75,13 +87,8 @@ def run(folder: Path, out: Path, jobs: int) -> dict:
     if process.returncode != 0:
         raise SystemExit(f"grade-all exited {process.returncode}: {stderr[-2000:]}")
     records = [json.loads(p.read_text()) for p in out.glob("*/record.json")]
-    return {"jobs": jobs, "wall": wall, "students": len(records), "peak_tree_kib": peak[0], "records": records}
-
-
-def largest_process_kib() -> int:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return {"jobs": jobs, "wall": wall, "students": len(records), "peak_tree_kib": peak[0],
+            "median_tree_kib": statistics.median(samples) if samples else 0, "largest": largest, "records": records}
 
 
 def main() -> None:
@@ -97,12 +104,12 @@ def main() -> None:
         results = []
         for jobs in args.jobs:
             result = run(root / "class", root / f"out-{jobs}", jobs)
-            result["largest_kib"] = largest_process_kib()
             results.append(result)
             per_minute = 60 * result["students"] / result["wall"]
+            largest = ", ".join(f"{role} {kib / 1024:.0f}" for role, kib in sorted(result["largest"].items()))
             print(f"jobs {jobs}: {result['wall']:.1f} s for {result['students']} -> {per_minute:.1f} submissions/minute; "
-                  f"peak memory: process tree {result['peak_tree_kib'] / 1024:.0f} MiB, largest process so far "
-                  f"{result['largest_kib'] / 1024:.0f} MiB")
+                  f"memory (MiB): whole process tree median {result['median_tree_kib'] / 1024:.0f}, peak "
+                  f"{result['peak_tree_kib'] / 1024:.0f}; largest single process by role: {largest}")
         if len(results) >= 2:
             base = results[0]
             for other in results[1:]:

@@ -174,6 +174,8 @@ def _run_grade_all(args: argparse.Namespace) -> int:
         print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder")
+    if args.out.resolve() == args.folder.resolve():
+        raise UsageError("--out must not be the submissions folder itself: its student folders would be taken for students")
     batch_plan = plan(assignment, args.folder, args.out, args.force)
     bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet, file=sys.stderr, dynamic_ncols=True,
                desc=f"grading {len(batch_plan.keys)} of {len(batch_plan.students)}",

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Sequence
 
 from grader import isolation, wire
@@ -208,6 +209,7 @@ class _WorkerProcess:
 
     def _finish(self, code: int) -> str:
         _reap_group(self.process.pid)
+        _reap_adopted_bubblewrap()
         for fd in (self.to_worker, self.from_worker):
             try:
                 os.close(fd)
@@ -241,6 +243,28 @@ def _reap_group(pgid: int, seconds: float = 2.0) -> None:
             return  # none left
         if pid == 0:
             time.sleep(0.01)
+
+
+def _reap_adopted_bubblewrap() -> None:
+    """Reap the dead bubblewrap processes this (subreaper) process adopted: bubblewrap puts the
+    worker in a session of its own, out of reach of _reap_group, and a long-lived grader (a
+    grade-all job) must not collect one zombie per student."""
+    for children in Path("/proc/self/task").glob("*/children"):
+        try:
+            pids = children.read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+            except OSError:
+                continue
+            name, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:stat.rfind(")") + 3]
+            if state == "Z" and name == "bwrap":
+                try:
+                    os.waitpid(int(pid), os.WNOHANG)
+                except ChildProcessError:
+                    pass
 
 
 def _kill_group(pgid: int) -> None:
@@ -279,7 +303,8 @@ class StudentModule:
         self.restarts = 0
         self.worker_peak_rss_kib = 0
         self._worker: _WorkerProcess | None = None
-        self._scratch = tempfile.TemporaryDirectory(prefix="grader-worker-")
+        remove_stale_scratch()
+        self._scratch = tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
         self._broken: str | None = None
         self._pending: deque[str] = deque()
         self._load_deadline = 0.0
@@ -470,6 +495,38 @@ class StudentModule:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+SCRATCH_PREFIX = "grader-worker-"
+
+
+@functools.lru_cache(maxsize=None)
+def remove_stale_scratch() -> None:
+    """Remove the scratch folders of graders that were killed (kill -9 gives them no time to
+    clean up); they are named after their grader's process id. Once per process."""
+    import shutil
+
+    if not Path("/proc/self").exists():  # no way to tell a live grader from a dead one here
+        return
+    for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
+        pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir() and folder.owner() == _user_name():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """True if process `pid` exists and is not a zombie (a zombie's scratch folder is stale too)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2:stat.rfind(")") + 3] != "Z"
+
+
+def _user_name() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
 
 
 def _not_functions(value: Any, expected: list[str]) -> dict[str, str]:

@@ -11,10 +11,10 @@ from pathlib import Path
 from conftest import REPO
 
 
-def run_grader(*args: str, cwd: Path = REPO, timeout: float = 600, wrap=None) -> subprocess.CompletedProcess:
+def run_grader(*args: str, cwd: Path = REPO, timeout: float = 600, wrap=None, env=None) -> subprocess.CompletedProcess:
     """`python -m grader ARGS`, for real, in a subprocess; `wrap(command)` may wrap it (e.g. to change user)."""
     command = [sys.executable, "-m", "grader", *map(str, args)]
-    return subprocess.run(wrap(command) if wrap else command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(wrap(command) if wrap else command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def grade_file(path: Path, out_dir: Path, extra: tuple[str, ...] = (), wrap=None) -> dict:

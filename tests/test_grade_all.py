@@ -20,8 +20,9 @@ from grading_helpers import CONTRACT_POINTS, assert_valid_results, run_grader
 FUNCTIONS = list(CONTRACT_POINTS)
 
 
-def grade_all(folder: Path, out: Path, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return run_grader("grade-all", "hw1", folder, "--out", out, *extra, timeout=timeout)
+def grade_all(folder: Path, out: Path, *extra: str, timeout: float = 600, tmp: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TMPDIR": str(tmp)} if tmp else None
+    return run_grader("grade-all", "hw1", folder, "--out", out, *extra, timeout=timeout, env=env)
 
 
 def gradebook(out: Path) -> list[dict]:
@@ -147,11 +148,15 @@ def _wait_for_records(out: Path, count: int, process: subprocess.Popen, timeout:
 
 
 def _processes_mentioning(text: str) -> list[int]:
+    """Live processes whose command line or environment holds `text` (zombies are already dead)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
-                if text.encode() in (entry / "cmdline").read_bytes():
+                stat = (entry / "stat").read_text()
+                if stat[stat.rfind(")") + 2] == "Z":
+                    continue
+                if text.encode() in (entry / "cmdline").read_bytes() + (entry / "environ").read_bytes():
                     found.append(int(entry.name))
             except OSError:
                 pass
@@ -163,7 +168,8 @@ def test_a_run_killed_mid_way_resumes_with_nothing_lost_and_nothing_graded_twice
     folder, out = tmp_path / "class", tmp_path / "out"
     make_class(folder, 10)
     process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                               env={**os.environ, "TMPDIR": str(tmp_path)})
     _wait_for_records(out, 3, process)
     if how == "kill -9 the grader":
         os.kill(process.pid, signal.SIGKILL)  # its job processes and their workers must die with it
@@ -171,24 +177,27 @@ def test_a_run_killed_mid_way_resumes_with_nothing_lost_and_nothing_graded_twice
         os.killpg(process.pid, signal.SIGKILL)
     process.communicate(timeout=30)
     time.sleep(1.0)
-    assert _processes_mentioning(str(folder)) == [], "processes outlived the killed run"
+    assert _processes_mentioning(str(tmp_path)) == [], "processes outlived the killed run"  # jobs (TMPDIR) and workers
     finished = {name: (out / name / "record.json").read_bytes() for name in records(out)}
     assert 3 <= len(finished) < 10
     assert not (out / "gradebook.csv").exists()
     assert not list(out.rglob(".*.json*")) or all(p.suffix != ".json" for p in out.rglob(".*"))  # no torn files in place
+    (tmp_path / "grader-worker-4000000-stale").mkdir()  # as a killed grader leaves it (a pid no process has)
 
-    resumed = grade_all(folder, out, "--jobs", "2")
+    resumed = grade_all(folder, out, "--jobs", "2", tmp=tmp_path)
     assert resumed.returncode == 0, resumed.stderr
     assert f"graded {10 - len(finished)}, reused {len(finished)} unchanged" in resumed.stdout
     assert {name: (out / name / "record.json").read_bytes() for name in finished} == finished  # not graded twice
     assert len(gradebook(out)) == 10 and len(records(out)) == 10
+    assert list(tmp_path.glob("grader-worker-*")) == []  # the next run removed what killed runs left
 
 
 def test_ctrl_c_stops_cleanly_keeps_what_is_done_and_says_how_to_resume(tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     make_class(folder, 8)
     process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "TMPDIR": str(tmp_path)})
     _wait_for_records(out, 2, process)
     os.killpg(process.pid, signal.SIGINT)  # what the terminal sends to the whole foreground group
     _, stderr = process.communicate(timeout=60)
@@ -204,7 +213,8 @@ def test_a_job_process_that_dies_costs_no_student(tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     make_class(folder, 8)
     process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "TMPDIR": str(tmp_path)})
     _wait_for_records(out, 1, process)
     jobs = [pid for pid in _processes_mentioning("multiprocessing") if _parent(pid) == process.pid]
     assert jobs, "no job process found"
@@ -229,9 +239,29 @@ def _parent(pid: int) -> int:
     (("grade-all", "hw1", "examples/hw1"), "the following arguments are required: --out"),
     (("grade-all", "hw9", "examples/hw1", "--out", "x"), "unknown assignment 'hw9'"),
     (("grade-all", "hw1", "examples/hw1", "--out", "README.md"), "--out README.md is a file"),
+    (("grade-all", "hw1", "examples/hw1", "--out", "examples/hw1"), "--out must not be the submissions folder itself"),
 ])
 def test_usage_errors_exit_2_with_one_line(args, message):
     completed = run_grader(*args)
     assert completed.returncode == 2
     assert completed.stderr.count("\n") == 1 and message in completed.stderr
     assert not (REPO / "x").exists()
+
+
+def test_an_output_folder_inside_the_class_folder_is_not_a_student(tmp_path):
+    folder = tmp_path / "class"
+    make_class(folder, 2)
+    out = folder / "graded"
+    first = grade_all(folder, out, "--jobs", "1")
+    second = grade_all(folder, out, "--jobs", "1")
+    assert first.returncode == second.returncode == 0
+    assert [row["student"] for row in gradebook(out)] == ["s000-reference", "s001-partly-done"]
+    assert "graded 0, reused 2 unchanged" in second.stdout
+
+
+def test_an_empty_class_gets_an_empty_gradebook_and_a_summary(tmp_path):
+    (tmp_path / "class").mkdir()
+    completed = grade_all(tmp_path / "class", tmp_path / "out")
+    assert completed.returncode == 0, completed.stderr
+    assert gradebook(tmp_path / "out") == []
+    assert "0 students" in (tmp_path / "out" / "summary.html").read_text()
