@@ -8,12 +8,13 @@ a known misconception the feedback of that function must name it.
 from __future__ import annotations
 
 import ast
+import json
 
 import pytest
 
 from conftest import REFERENCE_PATH, REPO
 from grader.assignment import load_assignment, load_checks, load_reference
-from grading_helpers import function_scores, grade_many
+from grading_helpers import function_scores, run_grader
 from mutants import MISCONCEPTIONS, MUTANTS, apply
 
 
@@ -60,8 +61,10 @@ def graded(tmp_path_factory):
         path = folder / f"{mutant.id}.py"
         path.write_text(apply(REFERENCE_SOURCE, mutant))
         paths.append(path)
-    runs = grade_many(paths, tmp_path_factory.mktemp("out"))
-    return {mutant.id: runs[path] for mutant, path in zip(MUTANTS, paths)}
+    out = tmp_path_factory.mktemp("out")
+    completed = run_grader("grade-all", "hw1", folder, "--out", out, "--jobs", "2", "--quiet")  # the class at once
+    return {mutant.id: {"returncode": completed.returncode, "stderr": completed.stderr,
+                        "results": json.loads((out / mutant.id / "results.json").read_text())} for mutant in MUTANTS}
 
 
 @pytest.fixture(scope="module")
