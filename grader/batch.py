@@ -143,14 +143,18 @@ def _run_pool(assignment, students, keys, out, jobs, isolation_level):
             max_workers=min(jobs, len(students)), mp_context=context, initializer=_start_job,
             initargs=(assignment.name, str(assignment.directory.parent), isolation_level)) as pool:
         futures = {pool.submit(_grade_student, s.name, str(s.path), str(out / s.name), keys[s.name]): s for s in students}
-        for future in concurrent.futures.as_completed(futures):
-            student = futures[future]
-            try:
-                yield student, future.result()
-            except BrokenProcessPool:
-                yield student, None
-            except Exception as error:  # a fault of the grader in that job: the student still gets a row
-                yield student, _fault_record(assignment, student, out, keys[student.name], f"{type(error).__name__}: {error}")
+        try:
+            for future in concurrent.futures.as_completed(futures):
+                student = futures[future]
+                try:
+                    yield student, future.result()
+                except BrokenProcessPool:
+                    yield student, None
+                except Exception as error:  # a fault of the grader in that job: the student still gets a row
+                    yield student, _fault_record(assignment, student, out, keys[student.name], f"{type(error).__name__}: {error}")
+        except BaseException:  # Ctrl-C: the students being graded finish and are saved; the others wait for the next run
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 # ---- in each job process -------------------------------------------------------------------

@@ -20,6 +20,7 @@ from grader.writing import write_atomic
 
 EXIT_OK, EXIT_GRADER_FAULT, EXIT_USAGE = 0, 1, 2
 EXIT_TESTS_FAILED = 1  # grader check: a public test failed
+EXIT_BELOW_THRESHOLD = 1  # grader grade --fail-under: the score is below the threshold
 
 
 class _Parser(argparse.ArgumentParser):
@@ -64,7 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--isolation", default="auto", metavar="LEVEL",
                        help="auto (default: every layer available here), strict (refuse without a filesystem "
                             "barrier), or one barrier alone, for testing: landlock, bwrap")
+    grade.add_argument("--junit-xml", type=Path, metavar="FILE", help="write JUnit XML (one test case per check) here")
+    grade.add_argument("--fail-under", type=float, metavar="SCORE",
+                       help="exit with status 1 when the score is below SCORE (every report is still written)")
     grade.set_defaults(run=_run_grade)
+
+    export = commands.add_parser("export", allow_abbrev=False, help="package an assignment for Gradescope or GitHub Classroom")
+    targets = export.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser)
+    targets.required = True
+    gradescope = targets.add_parser("gradescope", allow_abbrev=False, help="build Gradescope's autograder.zip")
+    gradescope.add_argument("assignment", help="assignment name, e.g. hw1")
+    gradescope.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"), metavar="ZIP",
+                            help="the zip to write (default: autograder.zip)")
+    gradescope.set_defaults(run=_run_export_gradescope)
+    github = targets.add_parser("github", allow_abbrev=False,
+                                help="write the GitHub Actions workflow for students' repositories and the private payload")
+    github.add_argument("assignment", help="assignment name, e.g. hw1")
+    github.add_argument("-o", "--output", type=Path, default=Path("github-export"), metavar="DIR",
+                        help="the folder to write (default: github-export)")
+    github.set_defaults(run=_run_export_github)
 
     batch = commands.add_parser("grade-all", allow_abbrev=False,
                                 help="grade a whole class: every file or sub-folder of FOLDER is one student")
@@ -117,6 +136,33 @@ def _run_checks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_export_gradescope(args: argparse.Namespace) -> int:
+    from grader.export import gradescope_zip
+
+    assignment = load_assignment(args.assignment, args.assignments)
+    if args.output.is_dir():
+        raise UsageError(f"-o {args.output} is a folder; name the zip to write, e.g. -o autograder.zip")
+    data = gradescope_zip(assignment)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_bytes(data)
+    print(f"wrote {args.output} ({len(data) / 1024:.0f} KiB): upload it as the assignment's autograder on Gradescope "
+          "(Configure Autograder > Zip file upload)")
+    return EXIT_OK
+
+
+def _run_export_github(args: argparse.Namespace) -> int:
+    from grader.export import github_export
+
+    assignment = load_assignment(args.assignment, args.assignments)
+    if args.output.exists() and not args.output.is_dir():
+        raise UsageError(f"-o {args.output} is a file, not a folder")
+    workflow, private = github_export(assignment, args.output)
+    print(f"wrote {workflow}: copy it into the starter repository at .github/workflows/")
+    print(f"wrote {private}/: push its contents to a private repository, then set the organization secrets "
+          "GRADER_PRIVATE_REPO and GRADER_PRIVATE_TOKEN (see the README, \"GitHub Classroom\")")
+    return EXIT_OK
+
+
 def _run_grade(args: argparse.Namespace) -> int:
     from grader.model import Report
     from grader.pipeline import grade_submission
@@ -129,6 +175,8 @@ def _run_grade(args: argparse.Namespace) -> int:
     assignment = load_assignment(args.assignment, args.assignments)
     if not args.submission.exists():
         raise UsageError(f"submission {args.submission} does not exist")
+    if args.fail_under is not None and not 0 <= args.fail_under <= assignment.max_score:
+        raise UsageError(f"--fail-under must be between 0 and {assignment.max_score:g} (got {args.fail_under:g})")
     confinement = choose(args.isolation)
     if confinement.missing and not args.quiet:
         print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
@@ -151,9 +199,16 @@ def _run_grade(args: argparse.Namespace) -> int:
         write_atomic(args.results_json, json.dumps(results_json(report), indent=2) + "\n")
     if args.feedback:
         write_atomic(args.feedback, feedback_markdown(report))
+    if args.junit_xml:
+        from grader.report.junit import junit_xml
+
+        write_atomic(args.junit_xml, junit_xml(report))
     if not args.quiet:
         print(terminal_table(report))
         print(confinement.describe())
+    if status == EXIT_OK and args.fail_under is not None and report.score < args.fail_under:
+        print(f"grader: score {report.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
+        return EXIT_BELOW_THRESHOLD
     return status
 
 

@@ -191,7 +191,7 @@ def test_a_run_killed_mid_way_resumes_with_nothing_lost_and_nothing_graded_twice
 
 def test_ctrl_c_stops_cleanly_keeps_what_is_done_and_says_how_to_resume(tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
-    make_class(folder, 8)
+    make_class(folder, 12)
     process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
                                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
                                env={**os.environ, "TMPDIR": str(tmp_path)})
@@ -201,9 +201,10 @@ def test_ctrl_c_stops_cleanly_keeps_what_is_done_and_says_how_to_resume(tmp_path
     assert process.returncode == 130
     assert "interrupted; every student finished so far is saved" in stderr and "Traceback" not in stderr
     done = records(out)
+    assert 2 <= len(done) < 12  # it stopped: the students not started were left for the next run
     assert all((out / name / "feedback.html").is_file() for name in done)
     resumed = grade_all(folder, out, "--jobs", "2")
-    assert f"reused {len(done)} unchanged" in resumed.stdout and len(gradebook(out)) == 8
+    assert f"graded {12 - len(done)}, reused {len(done)} unchanged" in resumed.stdout and len(gradebook(out)) == 12
 
 
 def test_a_job_process_that_dies_costs_no_student(tmp_path):

@@ -1,0 +1,42 @@
+"""JUnit XML of a report, for any CI system: one <testcase> per check.
+
+Each check is a test case in class `<assignment>.<function>`; a failed check carries a
+<failure> whose message is the first line of its feedback and whose text is all of it. A
+fault of the grader is one test case with an <error>. The score is a property of the suite.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from grader.model import Report
+
+
+def junit_xml(report: Report) -> str:
+    failed = [result for result in report.results if not result.passed]
+    suite_attributes = {
+        "name": report.assignment, "tests": str(len(report.results) or 1),
+        "failures": str(len(failed)), "errors": "1" if report.grader_fault else "0",
+        "skipped": "0", "time": f"{report.execution_time:.3f}",
+    }
+    root = ET.Element("testsuites", {**suite_attributes, "name": f"{report.assignment}: {report.submission}"})
+    suite = ET.SubElement(root, "testsuite", suite_attributes)
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", {"name": "score", "value": f"{report.score:g}"})
+    ET.SubElement(properties, "property", {"name": "max_score", "value": f"{report.max_score:g}"})
+    if report.grader_fault:
+        case = ET.SubElement(suite, "testcase", {"classname": f"{report.assignment}.grader", "name": "grading", "time": "0"})
+        error = ET.SubElement(case, "error", {"message": report.grader_fault[:500], "type": "GraderFault"})
+        error.text = report.grader_fault
+    for result in report.results:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"{report.assignment}.{result.function}", "name": result.name, "time": f"{result.seconds:.3f}",
+        })
+        ET.SubElement(case, "properties").append(
+            ET.Element("property", {"name": "points", "value": f"{result.score:g}/{result.max_score:g}"}))
+        if not result.passed:
+            failure = ET.SubElement(case, "failure", {"message": (result.message.splitlines() or ["failed"])[0][:500],
+                                                      "type": "CheckFailed"})
+            failure.text = result.message
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,265 @@
+"""Grading where students submit: the Gradescope zip, the GitHub workflow, JUnit XML and --fail-under.
+
+The Gradescope zip is unpacked into a temporary root laid out as Gradescope lays it out, and its
+own run_autograder grades real submissions with the grader inside the zip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REFERENCE_PATH, REPO
+from grading_helpers import assert_valid_results, function_scores, run_grader
+from hostile import CASES as HOSTILE
+
+from grader.cli import build_parser
+
+EXAMPLES = REPO / "examples" / "hw1"
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("export") / "autograder.zip"
+    completed = run_grader("export", "gradescope", "hw1", "-o", path)
+    assert completed.returncode == 0, completed.stderr
+    assert f"wrote {path}" in completed.stdout
+    return path
+
+
+def gradescope_root(zip_path: Path, root: Path, files: dict[str, bytes | str]) -> Path:
+    """A root as Gradescope makes it: the zip in source/, run_autograder beside it, the upload in submission/."""
+    (root / "source").mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(root / "source")
+    for name in ("run_autograder", "setup.sh"):
+        (root / "source" / name).chmod(0o755)
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    for name, content in files.items():
+        path = root / "submission" / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return root
+
+
+def run_autograder(root: Path, python: str = sys.executable) -> tuple[subprocess.CompletedProcess, dict]:
+    env = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADER_PYTHON": python}
+    env.pop("PYTHONPATH", None)
+    completed = subprocess.run(["bash", str(root / "run_autograder")], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    return completed, json.loads((root / "results" / "results.json").read_text())
+
+
+def test_the_zip_has_the_scripts_at_its_root_and_everything_grading_needs(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        names = archive.namelist()
+        modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
+        config = json.loads(archive.read("assignments/hw1/assignment.json"))
+    assert {"setup.sh", "run_autograder"} <= set(names)
+    assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
+    assert "grader-package/pyproject.toml" in names and "grader-package/grader/cli.py" in names
+    assert "grader-package/grader/templates/summary.html.j2" in names
+    assert {"assignments/hw1/checks.py", "assignments/hw1/cases.py", "assignments/hw1/private/hw1.py"} <= set(names)
+    assert config["reference"] == "private/hw1.py"
+    assert not [n for n in names if "__pycache__" in n or n.startswith("/") or ".." in n]
+    for script in ("setup.sh", "run_autograder"):
+        with zipfile.ZipFile(autograder_zip) as archive:
+            text = archive.read(script).decode()
+        assert text.startswith("#!/usr/bin/env bash")
+        checked = subprocess.run(["bash", "-n"], input=text, capture_output=True, text=True)
+        assert checked.returncode == 0, checked.stderr
+
+
+def test_the_zip_is_the_same_bytes_every_time(autograder_zip, tmp_path):
+    again = tmp_path / "again.zip"
+    assert run_grader("export", "gradescope", "hw1", "-o", again).returncode == 0
+    assert again.read_bytes() == autograder_zip.read_bytes()
+
+
+def _hostile(case_id: str) -> str:
+    case = next(c for c in HOSTILE if c.id == case_id)
+    code = case.code.format(port=9, marker="FAKE")
+    reference = REFERENCE_PATH.read_text()
+    if case.where == "import":
+        return reference + "\n\n" + code
+    head = reference.index(f"def {case.where}(")
+    return reference[:head] + code + "\n\n" + reference[reference.find("\n# %%", head):]
+
+
+@pytest.mark.parametrize("name, files, expected", [
+    ("full marks", {"hw1.py": (EXAMPLES / "alice_full_marks.py").read_text()}, 100.0),
+    ("partly wrong", {"hw1.py": (EXAMPLES / "bob_partly_wrong.py").read_text()}, (60.0, 90.0)),
+    ("broken", {"hw1.py": (EXAMPLES / "carol_broken.py").read_text()}, 0.0),
+    ("notebook under another name", {"hw1 (2).ipynb": (EXAMPLES / "dana_notebook.ipynb").read_text()}, (30.0, 60.0)),
+    ("hostile: fake results", {"hw1.py": _hostile("fake-results-everywhere")}, 100.0),
+    ("hostile: a hanging function", {"hw1.py": _hostile("infinite-loop-in-function")}, (50.0, 99.0)),
+    ("nothing uploaded", {}, 0.0),
+])
+def test_run_autograder_grades_real_submissions(autograder_zip, tmp_path, name, files, expected):
+    root = gradescope_root(autograder_zip, tmp_path / "autograder", files)
+    completed, results = run_autograder(root)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    assert_valid_results(results)
+    if isinstance(expected, tuple):
+        assert expected[0] < results["score"] < expected[1]
+    else:
+        assert results["score"] == expected
+    assert {t["visibility"] for t in results["tests"]} == {"visible", "after_due_date"}
+    assert (root / "results" / "feedback.md").is_file()
+    assert "FAKE" not in json.dumps([t["output"] for t in results["tests"]])
+    if name == "notebook under another name":
+        assert "The submission holds no hw1.py or hw1.ipynb, so hw1 (2).ipynb was graded." in results["output"]
+
+
+def test_run_autograder_uses_the_grader_inside_the_zip_and_reports_its_faults(autograder_zip, tmp_path):
+    root = gradescope_root(autograder_zip, tmp_path / "autograder", {"hw1.py": REFERENCE_PATH.read_text()})
+    checks = root / "source" / "assignments" / "hw1" / "checks.py"
+    checks.write_text(checks.read_text() + "\nraise RuntimeError('a broken check file')\n")
+    completed, results = run_autograder(root)
+    assert completed.returncode == 1
+    assert results["score"] == 0.0 and results["tests"] == []
+    assert "The autograder itself failed" in results["output"] and "a broken check file" in results["output"]
+    assert "not a problem with your code" in results["output"]
+
+
+def test_run_autograder_writes_results_even_when_python_cannot_start(autograder_zip, tmp_path):
+    root = gradescope_root(autograder_zip, tmp_path / "autograder", {"hw1.py": REFERENCE_PATH.read_text()})
+    completed, results = run_autograder(root, python="/bin/false")
+    assert completed.returncode != 0
+    assert results["score"] == 0.0 and "failed to start" in results["output"]
+
+
+# ---- GitHub Classroom ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def github_export(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("github")
+    completed = run_grader("export", "github", "hw1", "-o", out)
+    assert completed.returncode == 0, completed.stderr
+    return out
+
+
+def workflow_of(out: Path) -> dict:
+    return yaml.safe_load((out / "student-repo" / ".github" / "workflows" / "grade-hw1.yml").read_text())
+
+
+def test_the_workflow_grades_on_push_with_the_hidden_checks_from_a_secret_location(github_export):
+    workflow = workflow_of(github_export)
+    triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on` as true
+    assert "push" in triggers
+    assert workflow["permissions"] == {"checks": "write", "actions": "read", "contents": "read"}
+    (job,) = workflow["jobs"].values()
+    assert job["if"] == "github.actor != 'github-classroom[bot]'"
+    steps = {step["name"]: step for step in job["steps"]}
+    private = steps["Check out the grader and the hidden checks"]
+    assert private["uses"].startswith("actions/checkout@")
+    assert private["with"] == {"repository": "${{ secrets.GRADER_PRIVATE_REPO }}",
+                               "token": "${{ secrets.GRADER_PRIVATE_TOKEN }}", "path": "private"}
+    assert steps["Check out the submission"]["with"]["path"] == "submission"
+    assert "pip install --quiet ./private/grader-package" in steps["Install the grader"]["run"]
+    report = steps["Report the grade to GitHub Classroom"]
+    assert report["if"] == "always()" and report["run"] == "python -m grader.github results.json feedback.md"
+
+
+def test_the_workflow_commands_are_valid_grader_command_lines(github_export):
+    (job,) = workflow_of(github_export)["jobs"].values()
+    grade = next(step["run"] for step in job["steps"] if step["name"] == "Grade")
+    words = shlex.split(grade)
+    assert words[:3] == ["python", "-m", "grader"]
+    args = build_parser().parse_args(words[3:])
+    assert (args.command, args.assignment, str(args.submission)) == ("grade", "hw1", "submission")
+    assert str(args.assignments) == "private/assignments" and str(args.junit_xml) == "junit.xml"
+
+
+def test_the_workflow_steps_grade_and_report_for_real(github_export, tmp_path):
+    """The Grade and Report steps, run as the runner runs them: the student's repository in
+    submission/, the private repository in private/, the grader installed from it."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(REPO / "student_template" / "hw1", workspace / "submission")
+    shutil.copy(EXAMPLES / "bob_partly_wrong.py", workspace / "submission" / "hw1.py")
+    shutil.copytree(github_export / "private-repo", workspace / "private")
+    (job,) = workflow_of(github_export)["jobs"].values()
+    steps = {step["name"]: step["run"] for step in job["steps"] if "run" in step}
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "PYTHONPATH": str(workspace / "private" / "grader-package"), "GITHUB_STEP_SUMMARY": str(summary)}
+    python = os.path.dirname(sys.executable)
+    env["PATH"] = f"{python}:{env['PATH']}"  # `python` is this interpreter, as setup-python makes it
+    graded = subprocess.run(["bash", "-c", steps["Grade"]], cwd=workspace, env=env, capture_output=True, text=True, timeout=300)
+    assert graded.returncode == 0, graded.stderr
+    results = json.loads((workspace / "results.json").read_text())
+    assert_valid_results(results)
+    assert "hw1.ipynb was ignored: the folder also holds hw1.py, which was graded." in results["output"]
+    reported = subprocess.run(["bash", "-c", steps["Report the grade to GitHub Classroom"]], cwd=workspace, env=env,
+                              capture_output=True, text=True, timeout=60)
+    total = results["score"]
+    assert reported.returncode == 0
+    assert reported.stdout.splitlines() == [
+        f"::notice title=Autograding complete::Points {total:g}/100",
+        f'::notice title=Autograding report::{{"totalPoints":{total:g},"maxPoints":100}}',
+    ]
+    assert summary.read_text().startswith("# Feedback: hw1")
+    assert ET.parse(workspace / "junit.xml").getroot().tag == "testsuites"
+
+
+def test_the_reporter_reports_zero_when_there_are_no_results(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "grader.github", str(tmp_path / "missing.json")],
+                               capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0
+    assert completed.stdout.splitlines()[0].startswith("::error title=Autograding failed::")
+    assert '::notice title=Autograding report::{"totalPoints":0,"maxPoints":0}' in completed.stdout
+
+
+# ---- any CI: JUnit XML and --fail-under --------------------------------------------------------------
+
+def test_junit_xml_has_one_test_case_per_check(tmp_path):
+    results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
+    completed = run_grader("grade", "hw1", EXAMPLES / "bob_partly_wrong.py", "--results-json", results,
+                           "--junit-xml", junit, "--quiet")
+    assert completed.returncode == 0
+    data = json.loads(results.read_text())
+    root = ET.parse(junit).getroot()
+    (suite,) = root.findall("testsuite")
+    cases = suite.findall("testcase")
+    assert [c.get("name") for c in cases] == [t["name"] for t in data["tests"]]
+    assert [c.get("classname") for c in cases] == [f"hw1.{t['tags'][0]}" for t in data["tests"]]
+    failed = [c for c in cases if c.find("failure") is not None]
+    assert len(failed) == sum(t["status"] == "failed" for t in data["tests"]) == int(suite.get("failures")) > 0
+    assert int(suite.get("tests")) == len(cases) == 56
+    first = next(t for t in data["tests"] if t["status"] == "failed")
+    assert failed[0].find("failure").text == first["output"].split("\nHint:")[0]
+    score = {p.get("name"): p.get("value") for p in suite.find("properties")}
+    assert float(score["score"]) == pytest.approx(data["score"]) and score["max_score"] == "100"
+
+
+@pytest.mark.parametrize("threshold, status", [("80", 1), ("50", 0), ("0", 0)])
+def test_fail_under_exits_1_below_the_threshold_and_still_writes_every_report(tmp_path, threshold, status):
+    results, feedback, junit = tmp_path / "r.json", tmp_path / "f.md", tmp_path / "j.xml"
+    completed = run_grader("grade", "hw1", EXAMPLES / "bob_partly_wrong.py", "--results-json", results, "--feedback", feedback,
+                           "--junit-xml", junit, "--fail-under", threshold, "--quiet")
+    assert completed.returncode == status
+    assert results.is_file() and feedback.is_file() and junit.is_file()
+    if status:
+        assert completed.stderr.strip().startswith("grader: score 73.") and "is below --fail-under 80" in completed.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (("grade", "hw1", "examples/hw1/alice_full_marks.py", "--fail-under", "101"), "--fail-under must be between 0 and 100"),
+    (("grade", "hw1", "examples/hw1/alice_full_marks.py", "--fail-under", "lots"), "invalid float value: 'lots'"),
+    (("export", "gradescope", "hw9"), "unknown assignment 'hw9'"),
+    (("export", "pypi", "hw1"), "invalid choice: 'pypi'"),
+    (("export", "gradescope", "hw1", "-o", "examples"), "-o examples is a folder"),
+])
+def test_export_and_threshold_usage_errors_exit_2(args, message):
+    completed = run_grader(*args)
+    assert completed.returncode == 2
+    assert completed.stderr.count("\n") == 1 and message in completed.stderr
