@@ -200,7 +200,7 @@ def _grade_student(name: str, path: str, folder: str, key: dict) -> dict:
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(STUDENT_TIME_LIMIT_SECONDS)
     try:
-        report = grade_submission(assignment, Path(path), confinement=_JOB["confinement"], kit=_JOB["kit"])
+        report = grade_submission(assignment, Path(path), confinement=_JOB["confinement"], kit=_JOB["kit"], must_exist=False)
     except Exception as error:  # a fault of the grader: the student still gets a row that says so
         report = fault_report(assignment, Path(path).name, f"{type(error).__name__}: {error}", time.perf_counter() - started)
     finally:

@@ -35,9 +35,10 @@ def load_kit(assignment: Assignment) -> GradingKit:
 
 
 def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits(),
-                     confinement: Isolation | None = None, kit: GradingKit | None = None) -> Report:
+                     confinement: Isolation | None = None, kit: GradingKit | None = None, must_exist: bool = True) -> Report:
     """Grade the submission at `path`. A broken submission is graded (its feedback says why);
-    only a missing path (UsageError) or a fault of the grader (or its sandbox) raises.
+    only a missing path (UsageError, unless not `must_exist`) or a fault of the grader (or its
+    sandbox) raises.
 
     `kit` is the assignment's loaded checks, when the caller grades many submissions.
     `extra["timings"]` splits the time: `startup` (reading the submission, starting the worker,
@@ -45,7 +46,7 @@ def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits =
     """
     started = time.perf_counter()
     confinement = confinement or isolation.choose("auto")
-    submission = load_submission(path, assignment.module)
+    submission = load_submission(path, assignment.module, must_exist)
     module = None if submission.problem else StudentModule(assignment.module, list(submission.cells), limits, confinement,
                                                                  expected=list(assignment.points))
     try:

@@ -29,14 +29,18 @@ class Submission:
     problem: str | None = None
 
 
-def load_submission(path: Path, module: str) -> Submission:
+def load_submission(path: Path, module: str, must_exist: bool = True) -> Submission:
     """Read the submission at `path` for an assignment whose module is called `module`.
 
     Raises:
-        UsageError: `path` does not exist.
+        UsageError: `path` does not exist, and `must_exist` (a batch passes False: a broken
+            link in a class folder is that student's broken submission).
     """
     if not path.exists():
-        raise UsageError(f"submission {path} does not exist")
+        if must_exist:
+            raise UsageError(f"submission {path} does not exist")
+        what = "a link to nothing" if path.is_symlink() else "gone (removed while grading?)"
+        return Submission(path.name, None, (), (), f"{path.name} is {what}")
     notes: list[str] = []
     label = path.name
     if path.is_dir():

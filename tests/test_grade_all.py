@@ -268,3 +268,16 @@ def test_an_empty_class_gets_an_empty_gradebook_and_a_summary(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert gradebook(tmp_path / "out") == []
     assert "0 students" in (tmp_path / "out" / "summary.html").read_text()
+
+
+def test_a_broken_link_or_a_pipe_in_the_class_folder_is_a_student_with_a_reason(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "dangling.py").symlink_to(tmp_path / "nowhere.py")
+    os.mkfifo(folder / "pipe.py")  # reading it would block: it must not be read
+    completed = grade_all(folder, tmp_path / "out", timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    rows = {row["student"]: row for row in gradebook(tmp_path / "out")}
+    assert rows["dangling"]["notes"] == "Nothing could be graded: dangling.py is a link to nothing."
+    assert rows["pipe"]["notes"] == "Nothing could be graded: pipe.py is not a regular file."
+    assert float(rows["dangling"]["score"]) == float(rows["pipe"]["score"]) == 0
