@@ -39,13 +39,6 @@ def check_seed(check: Check) -> int:
     return zlib.crc32(check.name.encode("utf-8"))
 
 
-def _where(error: StudentRaised) -> str:
-    where = error.where or {}
-    if isinstance(where.get("line"), int):
-        return f" ({where.get('file')}, line {where['line']})"
-    return ""
-
-
 class _Failure:
     """The outcome of running one check that did not pass."""
 
@@ -94,7 +87,7 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
             try:
                 check.verify(student, case)
             except StudentRaised as error:
-                failure = CheckFailure(f"{check.function} raised {error.type_name}: {error.message}{_where(error)}")
+                failure = CheckFailure(f"{check.function} raised {error.type_name}: {error.message}{error.place}")
                 failure.error = f"{error.type_name}: {error.message}"
                 failure.case = case
                 raise failure from None

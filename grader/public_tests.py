@@ -59,11 +59,6 @@ class _TestLog:
     errors: list[tuple[BaseException, str]] = field(default_factory=list)
 
 
-def _where(error: StudentRaised) -> str:
-    where = error.where or {}
-    return f" ({where.get('file')}, line {where['line']})" if isinstance(where.get("line"), int) else ""
-
-
 def _rebuilt(error: StudentRaised, text: str) -> Exception:
     """The student's exception as an instance of the same builtin class, or a StudentError."""
     cls = getattr(builtins, error.type_name, None)
@@ -101,7 +96,7 @@ def proxy_module(name: str, module: StudentModule, log: _TestLog, missing: dict[
             try:
                 value = module.call(function_name, *args, **kwargs)
             except StudentRaised as error:
-                text = f"{function_name} raised {error.type_name}: {error.message}{_where(error)}"
+                text = f"{function_name} raised {error.type_name}: {error.message}{error.place}"
                 rebuilt = _rebuilt(error, text)
                 log.errors.append((rebuilt, f"{error.type_name}: {error.message}"))
                 raise rebuilt from None

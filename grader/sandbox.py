@@ -57,6 +57,12 @@ class StudentRaised(Exception):
         super().__init__(f"{type_name}: {message}")
         self.type_name, self.message, self.where = type_name, message, where
 
+    @property
+    def place(self) -> str:
+        """" (hw1.ipynb cell 4, line 18)" where the student's code raised, or "" when unknown."""
+        where = self.where or {}
+        return f" ({where.get('file')}, line {where['line']})" if isinstance(where.get("line"), int) else ""
+
 
 class StudentAbort(BaseException):
     """The call cannot give an answer (timeout, dead worker, missing function, broken load).
