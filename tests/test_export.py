@@ -263,3 +263,16 @@ def test_export_and_threshold_usage_errors_exit_2(args, message):
     completed = run_grader(*args)
     assert completed.returncode == 2
     assert completed.stderr.count("\n") == 1 and message in completed.stderr
+
+
+def test_each_checks_visibility_is_its_gradescope_test_visibility():
+    from grader.model import CheckResult, Report
+    from grader.report.results_json import results_json
+
+    results = tuple(CheckResult(function="softmax", name=f"softmax: {v}", score=0.0, max_score=1.5, passed=False,
+                                message="Failed.", visibility=v) for v in ("visible", "after_due_date", "after_published", "hidden"))
+    report = Report(assignment="hw1", submission="hw1.py", results=results, notes=(), student_output="",
+                    execution_time=1.0, function_points={"softmax": 6.0})
+    tests = results_json(report)["tests"]
+    assert [t["visibility"] for t in tests] == ["visible", "after_due_date", "after_published", "hidden"]
+    assert all(t["tags"] == ["softmax"] and t["max_score"] == 1.5 for t in tests)
