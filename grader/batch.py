@@ -18,7 +18,6 @@ import json
 import multiprocessing
 import os
 import signal
-import statistics
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -168,19 +167,13 @@ def _start_job(assignment_name: str, assignments_dir: str, isolation_level: str)
     from grader.isolation import choose
     from grader.pipeline import load_kit
     from grader.sandbox import become_subreaper
+    from grader.worker import die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it lets running students finish
-    _die_with_parent()
+    die_with_parent()
     become_subreaper()
     assignment = load_assignment(assignment_name, Path(assignments_dir))
     _JOB.update(assignment=assignment, kit=load_kit(assignment), confinement=choose(isolation_level))
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 class _GradingTooLong(Exception):
@@ -262,11 +255,6 @@ def student_record(report: Report, name: str, path: Path, key: dict, timings: di
         "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "pid": os.getpid(),
     }
-
-
-def score_statistics(records: list[dict]) -> tuple[float, float]:
-    scores = [record["score"] for record in records] or [0.0]
-    return statistics.mean(scores), statistics.median(scores)
 
 
 def check_jobs(jobs: int | None) -> int:

@@ -136,6 +136,16 @@ def _run_checks(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _confinement(level: str, quiet: bool):
+    """The isolation for `level`, with a warning on stderr naming the layers this machine lacks."""
+    from grader.isolation import choose
+
+    confinement = choose(level)
+    if confinement.missing and not quiet:
+        print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
+    return confinement
+
+
 def _run_export_gradescope(args: argparse.Namespace) -> int:
     from grader.export import gradescope_zip
 
@@ -170,16 +180,12 @@ def _run_grade(args: argparse.Namespace) -> int:
     from grader.report.results_json import results_json
     from grader.report.terminal import terminal_table
 
-    from grader.isolation import choose
-
     assignment = load_assignment(args.assignment, args.assignments)
     if not args.submission.exists():
         raise UsageError(f"submission {args.submission} does not exist")
     if args.fail_under is not None and not 0 <= args.fail_under <= assignment.max_score:
         raise UsageError(f"--fail-under must be between 0 and {assignment.max_score:g} (got {args.fail_under:g})")
-    confinement = choose(args.isolation)
-    if confinement.missing and not args.quiet:
-        print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
+    confinement = _confinement(args.isolation, args.quiet)
     started = time.perf_counter()
     status = EXIT_OK
     try:
@@ -217,16 +223,13 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from grader.batch import check_jobs, grade_all, plan
-    from grader.isolation import choose
     from grader.report.class_summary import summarise
     from grader.report.gradebook import gradebook_csv
     from grader.report.html import summary_html
 
     assignment = load_assignment(args.assignment, args.assignments)
     jobs = check_jobs(args.jobs)
-    confinement = choose(args.isolation)  # a usage error (unknown level, strict without a barrier) stops here
-    if confinement.missing and not args.quiet:
-        print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
+    _confinement(args.isolation, args.quiet)  # a usage error (unknown level, strict without a barrier) stops here
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder")
     if args.out.resolve() == args.folder.resolve():

@@ -261,12 +261,7 @@ def _reap_adopted_bubblewrap() -> None:
         except OSError:
             continue
         for pid in pids:
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-            except OSError:
-                continue
-            name, state = stat[stat.find("(") + 1:stat.rfind(")")], stat[stat.rfind(")") + 2:stat.rfind(")") + 3]
-            if state == "Z" and name == "bwrap":
+            if _process_state(pid) == ("bwrap", "Z"):
                 try:
                     os.waitpid(int(pid), os.WNOHANG)
                 except ChildProcessError:
@@ -520,13 +515,20 @@ def remove_stale_scratch() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _alive(pid: int) -> bool:
-    """True if process `pid` exists and is not a zombie (a zombie's scratch folder is stale too)."""
+def _process_state(pid: int | str) -> tuple[str, str] | None:
+    """(name, state letter) of process `pid` from /proc, or None when there is no such process."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return False
-    return stat[stat.rfind(")") + 2:stat.rfind(")") + 3] != "Z"
+        return None
+    end = stat.rfind(")")
+    return stat[stat.find("(") + 1:end], stat[end + 2:end + 3]
+
+
+def _alive(pid: int) -> bool:
+    """True if process `pid` exists and is not a zombie (a zombie's scratch folder is stale too)."""
+    state = _process_state(pid)
+    return state is not None and state[1] != "Z"
 
 
 def _user_name() -> str:

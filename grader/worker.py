@@ -134,7 +134,7 @@ def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str], 
     return errors
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Be killed when the process that started this one dies, even by SIGKILL (Linux only)."""
     if not sys.platform.startswith("linux"):
         return
@@ -158,7 +158,7 @@ def confine(config: dict) -> list[str]:
         os.setgid(uid)
         os.setuid(uid)
         applied.append(f"uid {uid}")
-    _die_with_parent()  # after the uid change, which clears it
+    die_with_parent()  # after the uid change, which clears it
     apply_limits(config.get("limits", {}))
     applied.append("rlimits")
     if config.get("seccomp"):

@@ -136,6 +136,14 @@ def test_a_second_run_reuses_everything_and_a_changed_file_is_regraded(graded_cl
         changed.write_text(original)
 
 
+def start_grade_all(folder: Path, out: Path, tmp: Path) -> subprocess.Popen:
+    """`grader grade-all` with 2 jobs, in a session of its own (to be signalled as a group), text output,
+    its scratch folders under `tmp`."""
+    return subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            env={**os.environ, "TMPDIR": str(tmp)})
+
+
 def _wait_for_records(out: Path, count: int, process: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while len(list(out.glob("*/record.json"))) < count:
@@ -164,9 +172,7 @@ def _processes_mentioning(text: str) -> list[int]:
 def test_a_run_killed_mid_way_resumes_with_nothing_lost_and_nothing_graded_twice(tmp_path, how):
     folder, out = tmp_path / "class", tmp_path / "out"
     make_class(folder, 8)
-    process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                               env={**os.environ, "TMPDIR": str(tmp_path)})
+    process = start_grade_all(folder, out, tmp_path)
     _wait_for_records(out, 3, process)
     if how == "kill -9 the grader":
         os.kill(process.pid, signal.SIGKILL)  # its job processes and their workers must die with it
@@ -192,9 +198,7 @@ def test_a_run_killed_mid_way_resumes_with_nothing_lost_and_nothing_graded_twice
 def test_ctrl_c_stops_cleanly_keeps_what_is_done_and_says_how_to_resume(tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     make_class(folder, 12)
-    process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               env={**os.environ, "TMPDIR": str(tmp_path)})
+    process = start_grade_all(folder, out, tmp_path)
     _wait_for_records(out, 2, process)
     os.killpg(process.pid, signal.SIGINT)  # what the terminal sends to the whole foreground group
     _, stderr = process.communicate(timeout=60)
@@ -210,9 +214,7 @@ def test_ctrl_c_stops_cleanly_keeps_what_is_done_and_says_how_to_resume(tmp_path
 def test_a_job_process_that_dies_costs_no_student(tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     make_class(folder, 6)
-    process = subprocess.Popen([sys.executable, "-m", "grader", "grade-all", "hw1", str(folder), "--out", str(out), "--jobs", "2"],
-                               cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                               env={**os.environ, "TMPDIR": str(tmp_path)})
+    process = start_grade_all(folder, out, tmp_path)
     _wait_for_records(out, 1, process)
     jobs = [pid for pid in _processes_mentioning("multiprocessing") if _parent(pid) == process.pid]
     assert jobs, "no job process found"
