@@ -31,6 +31,7 @@ from grader.roster import Student, read_roster
 from grader.writing import write_atomic
 
 RECORD = "record.json"
+CLASS_FILES = ("gradebook.csv", "summary.html")  # what `grader grade-all` writes into OUT besides the student folders
 STUDENT_FILES = ("results.json", "feedback.md", "feedback.html")
 MAX_ATTEMPTS = 2
 STUDENT_TIME_LIMIT_SECONDS = 900  # a watchdog on the grader itself, far above any honest grading time
@@ -64,7 +65,7 @@ def plan(assignment: Assignment, folder: Path, out: Path, force: bool) -> BatchP
     Raises:
         UsageError: `folder` is not a folder.
     """
-    students, warnings = read_roster(folder, exclude=out)
+    students, warnings = read_roster(folder, exclude=out, reserved=CLASS_FILES)
     version = assignment_version(assignment)
     reusable, keys = {}, {}
     for student in students:

@@ -11,19 +11,21 @@ from pathlib import Path
 
 import grader
 from grader.model import Assignment
+from grader.submission import read_submission_bytes
 
 
 def submission_digest(path: Path, module: str) -> str:
-    """sha256 of what grading reads from `path`: the file, or a folder's module.py and module.ipynb."""
+    """sha256 of what grading reads from `path` (grader.submission.read_submission_bytes): the
+    graded file's name and bytes, or why it cannot be read, and the notes on the choice.
+
+    It reads exactly as grading does: never through a link, never from a special file (a FIFO
+    cannot hang it), never more than the size limit + 1 bytes.
+    """
+    read = read_submission_bytes(path, module, must_exist=False)
     digest = hashlib.sha256()
-    files = [path] if not path.is_dir() else [path / f"{module}.py", path / f"{module}.ipynb"]
-    for file in files:
-        digest.update(file.name.encode("utf-8") + b"\0")
-        try:
-            digest.update(file.read_bytes() if file.is_file() else b"<not a file>")
-        except OSError as error:
-            digest.update(f"<unreadable: {error.strerror}>".encode("utf-8"))
-        digest.update(b"\0")
+    for part in (read.graded_file or "", read.problem or "", "\n".join(read.notes), str(read.size)):
+        digest.update(part.encode("utf-8") + b"\0")
+    digest.update(read.data)
     return digest.hexdigest()
 
 

@@ -4,7 +4,8 @@
 
 The submission folder is whatever the student uploaded. It is graded like a folder holding
 `hw1.py` or `hw1.ipynb`; when it holds neither but exactly one .py or .ipynb file (a student
-who uploaded `hw1 (2).ipynb`), that file is graded, and the feedback says so. A results.json
+who uploaded `hw1 (2).ipynb`), that file is graded, and the feedback says so. A symbolic link
+is never followed: see `choose_submission` and grader.safe_read. A results.json
 is always written: a fault of the grader gives one that says so, never a missing file.
 """
 
@@ -18,18 +19,33 @@ import time
 import traceback
 from pathlib import Path
 
+from grader.safe_read import kind_of
 from grader.writing import write_atomic
 
 
 def choose_submission(folder: Path, module: str) -> tuple[Path, str | None]:
-    """The path to grade in Gradescope's submission folder, and a note when a file was picked."""
-    if (folder / f"{module}.py").is_file() or (folder / f"{module}.ipynb").is_file() or not folder.is_dir():
+    """The path to grade in Gradescope's submission folder, and a note when a file was picked.
+
+    Nothing is followed: when the folder holds `module`.py or `module`.ipynb in any form (a link
+    too), the folder is graded, and grading refuses a link with its reason. Otherwise the only
+    candidates are regular .py and .ipynb files, found without entering a linked folder; a link
+    is never a candidate (it could point at the autograder's private copy of the reference).
+    """
+    if kind_of(folder) != "folder" or any(kind_of(folder / f"{module}{suffix}") for suffix in (".py", ".ipynb")):
         return folder, None
-    candidates = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".py", ".ipynb")
-                        and not any(part.startswith(".") or part == "__MACOSX" for part in p.relative_to(folder).parts))
+    candidates = sorted(path for path in _regular_files(folder) if path.suffix in (".py", ".ipynb"))
     if len(candidates) == 1:
         return candidates[0], f"The submission holds no {module}.py or {module}.ipynb, so {candidates[0].name} was graded."
     return folder, None
+
+
+def _regular_files(folder: Path):
+    """The regular files under `folder`, neither hidden nor in __MACOSX, without following a link."""
+    for parent, folders, files in os.walk(folder):  # os.walk does not enter a linked folder
+        folders[:] = [name for name in folders if not (name.startswith(".") or name == "__MACOSX")]
+        for name in files:
+            if not name.startswith(".") and kind_of(Path(parent) / name) == "file":
+                yield Path(parent) / name
 
 
 def fault_results(message: str, seconds: float) -> dict:

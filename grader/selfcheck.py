@@ -19,6 +19,7 @@ from grader.errors import UsageError
 from grader.isolation import Isolation
 from grader.load_notes import load_notes, missing_reason
 from grader.public_tests import PublicTestResult, run_public_tests, subjects_of_tests
+from grader.safe_read import kind_of
 from grader.sandbox import SandboxLimits, StudentModule
 from grader.submission import load_submission
 
@@ -79,9 +80,10 @@ def plan_self_check(submission: Path | None, here: Path) -> CheckPlan:
     Raises:
         UsageError: what to check cannot be found; the message says what to do.
     """
-    if submission is not None and not submission.exists():
+    if submission is not None and kind_of(submission) is None:
         raise UsageError(f"{submission} does not exist")
-    folder = here if submission is None else (submission if submission.is_dir() else submission.parent)
+    named_folder = submission is not None and kind_of(submission) == "folder"  # a link to a folder is not one
+    folder = here if submission is None else (submission if named_folder else submission.parent)
     manifest_path = next((p for p in (folder / MANIFEST, here / MANIFEST) if p.is_file()), None)
     if manifest_path is None and submission is None:
         raise UsageError(f"there is no {MANIFEST} in {here}: run `grader check` inside your homework folder "
@@ -90,11 +92,11 @@ def plan_self_check(submission: Path | None, here: Path) -> CheckPlan:
     notes: list[str] = []
     if manifest:
         module = manifest["module"]
-    elif submission.is_file() and submission.stem.isidentifier():
+    elif not named_folder and submission.stem.isidentifier():
         module = submission.stem
     else:
         raise UsageError(f"there is no {MANIFEST} next to {submission}: copy it from your homework template")
-    if submission is None or submission.is_dir():
+    if submission is None or named_folder:
         submission, chosen = _pick_file(folder, module)
         if chosen:
             notes.append(chosen)
@@ -157,15 +159,27 @@ def _read_manifest(path: Path) -> dict:
 
 
 def _pick_file(folder: Path, module: str) -> tuple[Path, str | None]:
+    """The folder's `module`.py or `module`.ipynb, the one changed last when both are there, and a
+    note saying which. Links are looked at, never followed (`lstat`): a link is picked like a file,
+    and then refused with its reason when it is read."""
     python, notebook = folder / f"{module}.py", folder / f"{module}.ipynb"
-    if python.is_file() and notebook.is_file():
-        newer, other = (notebook, python) if notebook.stat().st_mtime > python.stat().st_mtime else (python, notebook)
-        why = "changed more recently than" if newer.stat().st_mtime > other.stat().st_mtime else "the folder also holds"
+    changed = {path: _changed_at(path) for path in (python, notebook)}
+    if changed[python] is not None and changed[notebook] is not None:
+        newer, other = (notebook, python) if changed[notebook] > changed[python] else (python, notebook)
+        why = "changed more recently than" if changed[newer] > changed[other] else "the folder also holds"
         return newer, f"Checking {newer.name} ({why} {other.name}; to check that one: grader check {other.name})."
-    if python.is_file() or notebook.is_file():
-        return (python if python.is_file() else notebook), None
+    if changed[python] is not None or changed[notebook] is not None:
+        return (python if changed[python] is not None else notebook), None
     raise UsageError(f"neither {python.name} nor {notebook.name} is in {folder}: name the file to check, "
                      f"e.g. grader check my_{module}.ipynb")
+
+
+def _changed_at(path: Path) -> float | None:
+    """When the entry at `path` was last changed (a link's own time: it is not followed); None when
+    there is no entry, or only a folder."""
+    if kind_of(path) in (None, "folder"):
+        return None
+    return path.lstat().st_mtime
 
 
 def _called_functions(tests_file: Path, module: str) -> list[str]:

@@ -2,16 +2,20 @@
 
 A submission that cannot be graded becomes data with a reason (`problem`), not an exception:
 it still gets a score (0) and feedback that says why. Only a path that does not exist at all
-is a usage error.
+is a usage error. The file is read through grader.safe_read: never through a symbolic link
+(the submission itself or the file in its folder), never from a special file, and never more
+than the size limit + 1 bytes.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
 from grader.notebook import NotebookError, looks_like_notebook, read_notebook_cells
+from grader.safe_read import FileRead, kind_of, link_reason, link_target_kind, open_folder, read_regular_file
 from grader.sandbox import Cell
 
 MAX_CODE_BYTES = 5 << 20  # Python source: a .py file, or all of a notebook's code cells
@@ -29,6 +33,65 @@ class Submission:
     problem: str | None = None
 
 
+@dataclass(frozen=True)
+class SubmissionBytes:
+    """What grading reads from a submission: the graded file's bytes (at most the limit + 1), or why none."""
+
+    label: str
+    graded_file: str | None
+    data: bytes = b""
+    size: int = 0
+    notes: tuple[str, ...] = ()
+    problem: str | None = None
+
+
+def read_submission_bytes(path: Path, module: str, must_exist: bool = True) -> SubmissionBytes:
+    """The bytes of the file to grade at `path`: the file itself, or a folder's `module`.py
+    (else `module`.ipynb), read without following a link (see grader.safe_read).
+
+    A link (the submission itself, or the file in its folder), a special file, a folder with
+    neither file, a file over the limit: a SubmissionBytes with its `problem`.
+
+    Raises:
+        UsageError: nothing is at `path`, and `must_exist` (a batch passes False: an entry that
+            vanished from a class folder is that student's broken submission).
+    """
+    label = path.name
+    kind = kind_of(path)
+    if kind is None:
+        if must_exist:
+            raise UsageError(f"submission {path} does not exist")
+        return SubmissionBytes(label, None, problem=f"{label} is gone (removed while grading?)")
+    if kind == "link":
+        return SubmissionBytes(label, None, problem=link_reason(label, link_target_kind(path)))
+    if kind != "folder":
+        return _checked(label, read_regular_file(path, MAX_NOTEBOOK_BYTES), ())
+    folder = open_folder(path)
+    if isinstance(folder, str):
+        return SubmissionBytes(label, None, problem=folder)
+    try:
+        python, notebook = f"{module}.py", f"{module}.ipynb"
+        has_python, has_notebook = (kind_of(name, folder) not in (None, "folder") for name in (python, notebook))
+        if not has_python and not has_notebook:
+            return SubmissionBytes(label, None, problem=f"the folder holds neither {python} nor {notebook}")
+        notes = (f"{notebook} was ignored: the folder also holds {python}, which was graded.",) if has_python and has_notebook else ()
+        return _checked(label, read_regular_file(python if has_python else notebook, MAX_NOTEBOOK_BYTES, dir_fd=folder), notes)
+    finally:
+        os.close(folder)
+
+
+def _checked(label: str, read: FileRead, notes: tuple[str, ...]) -> SubmissionBytes:
+    """`read` as a SubmissionBytes, with a problem when it is over the size limit."""
+    if read.problem:
+        return SubmissionBytes(label, read.name, notes=notes, problem=read.problem)
+    if read.size > MAX_NOTEBOOK_BYTES:
+        advice = (": clear its outputs (Edit > Clear Outputs of All Cells), save, and submit it again"
+                  if read.name.endswith(".ipynb") else "")
+        return SubmissionBytes(label, read.name, notes=notes,
+                               problem=f"{read.name} is {_mib(read.size)}, over the limit of {_mib(MAX_NOTEBOOK_BYTES)}{advice}")
+    return SubmissionBytes(label, read.name, read.data, read.size, notes)
+
+
 def load_submission(path: Path, module: str, must_exist: bool = True) -> Submission:
     """Read the submission at `path` for an assignment whose module is called `module`.
 
@@ -36,59 +99,37 @@ def load_submission(path: Path, module: str, must_exist: bool = True) -> Submiss
         UsageError: `path` does not exist, and `must_exist` (a batch passes False: a broken
             link in a class folder is that student's broken submission).
     """
-    if not path.exists():
-        if must_exist:
-            raise UsageError(f"submission {path} does not exist")
-        what = "a link to nothing" if path.is_symlink() else "gone (removed while grading?)"
-        return Submission(path.name, None, (), (), f"{path.name} is {what}")
-    notes: list[str] = []
-    label = path.name
-    if path.is_dir():
-        python, notebook = path / f"{module}.py", path / f"{module}.ipynb"
-        if python.is_file():
-            if notebook.is_file():
-                notes.append(f"{notebook.name} was ignored: the folder also holds {python.name}, which was graded.")
-            path = python
-        elif notebook.is_file():
-            path = notebook
-        else:
-            return Submission(label, None, (), (), f"the folder holds neither {module}.py nor {module}.ipynb")
-    if not path.is_file():
-        return Submission(label, None, (), (), f"{path.name} is not a regular file")
-    try:
-        size = path.stat().st_size
-        if size > MAX_NOTEBOOK_BYTES:
-            return Submission(label, path.name, (), tuple(notes), f"{path.name} is {_mib(size)}, over the limit of {_mib(MAX_NOTEBOOK_BYTES)}"
-                              + (": clear its outputs (Edit > Clear Outputs of All Cells), save, and submit it again" if path.suffix == ".ipynb" else ""))
-        raw = path.read_bytes()
-    except OSError as error:
-        return Submission(label, path.name, (), tuple(notes), f"{path.name} cannot be read ({error.strerror})")
+    read = read_submission_bytes(path, module, must_exist)
+    label, name, notes = read.label, read.graded_file, list(read.notes)
+    if read.problem:
+        return Submission(label, name, (), tuple(notes), read.problem)
+    raw = read.data
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return Submission(label, path.name, (), tuple(notes), f"{path.name} is not UTF-8 text (is it a binary file?)")
+        return Submission(label, name, (), tuple(notes), f"{name} is not UTF-8 text (is it a binary file?)")
     if "\x00" in text:
-        return Submission(label, path.name, (), tuple(notes), f"{path.name} contains NUL bytes (is it a binary file?)")
-    as_notebook = path.suffix == ".ipynb"
+        return Submission(label, name, (), tuple(notes), f"{name} contains NUL bytes (is it a binary file?)")
+    as_notebook = name.endswith(".ipynb")
     if not as_notebook and looks_like_notebook(text):
         as_notebook = True
-        notes.append(f"{path.name} holds a Jupyter notebook, not Python source: it was graded as a notebook.")
+        notes.append(f"{name} holds a Jupyter notebook, not Python source: it was graded as a notebook.")
     if as_notebook:
         try:
-            cells = tuple(read_notebook_cells(text, path.name))
+            cells = tuple(read_notebook_cells(text, name))
         except NotebookError as error:
-            return Submission(label, path.name, (), tuple(notes), str(error))
+            return Submission(label, name, (), tuple(notes), str(error))
         code_bytes = sum(len(cell.source.encode("utf-8")) for cell in cells)
         if code_bytes > MAX_CODE_BYTES:
-            return Submission(label, path.name, (), tuple(notes),
-                              f"the code cells of {path.name} hold {_mib(code_bytes)} of code, over the limit of {_mib(MAX_CODE_BYTES)}")
+            return Submission(label, name, (), tuple(notes),
+                              f"the code cells of {name} hold {_mib(code_bytes)} of code, over the limit of {_mib(MAX_CODE_BYTES)}")
     elif len(raw) > MAX_CODE_BYTES:
-        return Submission(label, path.name, (), tuple(notes), f"{path.name} is {_mib(len(raw))}, over the limit of {_mib(MAX_CODE_BYTES)} for Python source")
+        return Submission(label, name, (), tuple(notes), f"{name} is {_mib(len(raw))}, over the limit of {_mib(MAX_CODE_BYTES)} for Python source")
     else:
         if not text.strip():
-            notes.append(f"{path.name} is empty.")
-        cells = (Cell(text, path.name),)
-    return Submission(label, path.name, cells, tuple(notes))
+            notes.append(f"{name} is empty.")
+        cells = (Cell(text, name),)
+    return Submission(label, name, cells, tuple(notes))
 
 
 def _mib(size: int) -> str:
