@@ -1,0 +1,51 @@
+"""No student name collides with what `grader grade-all` writes itself (issue "Scores that cannot
+be gamed", item 6): entries named like the gradebook or the summary are students like any other,
+graded through the real CLI, and the batch's own files stay its own, run after run.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+from conftest import REFERENCE_PATH
+from grading_helpers import run_grader
+
+from grader.roster import read_roster
+
+
+def test_entries_named_like_the_batch_outputs_are_students_and_the_outputs_stay_real(tmp_path):
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(REFERENCE_PATH, folder / "alice.py")
+    (folder / "bob.py").write_text("def softmax(x, axis=-1):\n    return x\n")
+    (folder / "gradebook.csv.py").write_text("import numpy as np\n")
+    (folder / "summary.html.py").write_text("")
+    (folder / "Summary.HTML").mkdir()  # a folder: named in full, and that is taken too, ignoring case
+    shutil.copy(REFERENCE_PATH, folder / "Summary.HTML" / "hw1.py")
+    expected = {"alice", "bob", "gradebook.csv.py", "summary.html.py", "Summary.HTML-2"}
+    for run in ("first", "rerun"):
+        completed = run_grader("grade-all", "hw1", folder, "--out", out, "--jobs", "2", timeout=300)
+        assert completed.returncode == 0, (run, completed.stderr[-2000:])
+        assert (out / "gradebook.csv").is_file() and (out / "summary.html").is_file()
+        with open(out / "gradebook.csv", newline="") as handle:
+            rows = {row["student"]: row for row in csv.DictReader(handle)}
+        assert set(rows) == expected, run
+        assert float(rows["alice"]["score"]) == float(rows["Summary.HTML-2"]["score"]) == 100.0
+        assert float(rows["gradebook.csv.py"]["score"]) == 0
+        assert "<html" in (out / "summary.html").read_text().lower()
+        assert all((out / name / "record.json").is_file() for name in expected)
+    assert "graded 0, reused 5 unchanged" in completed.stdout
+    assert ("gradebook.csv.py: 'gradebook.csv' is the name of one of grade-all's own outputs, "
+            "so this one is named 'gradebook.csv.py'") in completed.stderr
+
+
+def test_names_differing_only_in_case_get_their_own_folders(tmp_path):
+    for name in ("Alice.py", "alice.ipynb", "ALICE.py"):
+        (tmp_path / name).write_text("")
+    students, warnings = read_roster(tmp_path, reserved=("gradebook.csv", "summary.html"))
+    names = [student.name for student in students]
+    assert len({name.casefold() for name in names}) == 3
+    assert names == ["ALICE", "Alice.py", "alice.ipynb"]
+    assert len(warnings) == 2
