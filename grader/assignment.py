@@ -148,6 +148,10 @@ def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, li
     unchecked = [name for name in assignment.points if not any(c.function == name for c in checks)]
     if unchecked:
         raise UsageError(f"{checks_file}: no check grades {', '.join(unchecked)}")
+    unevidenced = [name for name in assignment.points if not any(c.function == name and c.evidence for c in checks)]
+    if unevidenced:
+        raise UsageError(f"{checks_file}: no check of {', '.join(unevidenced)} compares with the reference "
+                         "(agreement, gradient or a Check with evidence=True), so its other checks could never pay")
     names = [check.name for check in checks]
     if len(set(names)) != len(names):
         raise UsageError(f"{checks_file}: two checks share a name; names must be unique")

@@ -19,7 +19,7 @@ from grader.checks import Case, Check, CheckFailure
 from grader.diagnosis import Misconception, diagnose
 from grader.model import CheckResult
 from grader.sandbox import StudentAbort, StudentModule, StudentRaised
-from grader.scoring import check_points
+from grader.scoring import check_points, count_supporting
 from grader.strategies import variants
 
 
@@ -119,7 +119,8 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
     `missing` maps a function to the reason it cannot be called at all (not defined, the
     submission did not load); its checks fail with that reason and make no call. A check
     that times out or kills the worker fails, and so do the later checks of its function,
-    without calling it again.
+    without calling it again. A function's supporting checks pay only if one of its evidence
+    checks passed (grader.scoring.count_supporting).
     """
     points = check_points(checks, function_points)
     aborted = dict(missing)
@@ -140,7 +141,7 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
             max_score=max_score, passed=failure is None, message=message, visibility=check.visibility,
             seconds=time.perf_counter() - started, misconceptions=causes,
         ))
-    return results
+    return count_supporting(checks, results)
 
 
 def _message(check: Check, failure: _Failure, misconceptions: Sequence[Misconception], reference: Any) -> tuple[str, tuple[str, ...]]:

@@ -3,6 +3,12 @@
 A check grades one function on cases that hypothesis generates. Its `verify(student, case)`
 calls the student's function (through the sandbox) and raises CheckFailure with a message
 the student can act on; it never shows hypothesis's own text.
+
+A check is *evidence* of work when it compares the answer with the reference's (agreement,
+gradients against finite differences of the reference), which an answer that ignores its
+inputs cannot match; the other checks (shapes and dtypes, properties, raised errors,
+invariances) are *supporting*: they pay only to a function that earned evidence points
+(grader.scoring.count_supporting), since zeros or a fixed distribution pass them too.
 """
 
 from __future__ import annotations
@@ -11,12 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-from grader.compare import as_float_array, compare_outputs, describe_value
+from grader.compare import ATOL, RTOL, as_float_array, compare_outputs, describe_value
 from grader.gradcheck import numerical_gradient, relative_error
 from grader.strategies import CaseRecipe
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
-GRADIENT_ERROR_FLOOR = 1e-2
+GRADIENT_ERROR_FLOOR = 1.0  # as compare's scale: below 1, gradients compare by absolute difference
+GRADIENT_TOLERANCE = RTOL  # the same "about 1e-6" as every comparison with the reference
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,8 @@ class Check:
 
     `weight` shares out the function's points among its checks. `visibility` follows
     Gradescope: anything but "visible" hides the check's inputs and numbers from feedback.
+    `evidence` says the check compares the answer with the reference (see the module's
+    docstring); a raw Check that does so must say it, the default is supporting.
     """
 
     function: str
@@ -53,6 +62,7 @@ class Check:
     max_examples: int = 50
     visibility: str = "visible"
     single_call: bool = False  # verify calls the student exactly once, with case.args and case.kwargs
+    evidence: bool = False  # compares with the reference: its passing lets the function's supporting checks pay
 
     @property
     def name(self) -> str:
@@ -70,14 +80,14 @@ def _expect(got: Any, expected: Any, names: Sequence[str], rtol: float, atol: fl
 
 
 def agreement(function: str, description: str, cases, reference: Callable, outputs: Sequence[str],
-              *, rtol: float = 1e-6, atol: float = 1e-9, **options: Any) -> Check:
+              *, rtol: float = RTOL, atol: float = ATOL, **options: Any) -> Check:
     """The student's result equals the reference's, output by output."""
 
     def verify(student: Callable, case: Case) -> None:
         got = student(*case.args, **case.kwargs)
         _expect(got, reference(*case.args, **case.kwargs), outputs, rtol, atol)
 
-    return Check(function, description, cases, verify, single_call=True, **options)
+    return Check(function, description, cases, verify, single_call=True, evidence=True, **options)
 
 
 def shape_and_dtype(function: str, cases, reference: Callable, outputs: Sequence[str], **options: Any) -> Check:
@@ -134,13 +144,14 @@ def raises(function: str, description: str, cases, exception: str = "ValueError"
 
 
 def gradient(function: str, description: str, cases, loss: Callable[[tuple, Mapping], float],
-             wrt: Sequence[tuple[int, str]], *, tolerance: float = 1e-6, **options: Any) -> Check:
+             wrt: Sequence[tuple[int, str]], *, tolerance: float = GRADIENT_TOLERANCE, **options: Any) -> Check:
     """The student's gradients equal central finite differences of `loss(args, kwargs)`.
 
     `wrt` lists (argument index, name) in the order the student's function returns the
     gradients. The error is CS231n's relative error, over each whole gradient, with a floor
-    of 1e-2 on the scale: a gradient whose entries are all below about 1e-8 compares by
-    absolute difference, since there finite differences are mostly round-off.
+    of 1 on the scale, as compare's: a gradient whose entries are all below 1 compares by
+    absolute difference, so that a right gradient that went through float32 passes here
+    exactly when it passes the agreement checks.
     """
 
     def verify(student: Callable, case: Case) -> None:
@@ -160,4 +171,4 @@ def gradient(function: str, description: str, cases, loss: Callable[[tuple, Mapp
             if not error < tolerance:
                 raise CheckFailure(f"d{name}: relative error {error:.2g} against finite differences (needs < {tolerance:g})", got)
 
-    return Check(function, description, cases, verify, single_call=True, **options)
+    return Check(function, description, cases, verify, single_call=True, evidence=True, **options)

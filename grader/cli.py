@@ -128,10 +128,12 @@ def _run_checks(args: argparse.Namespace) -> int:
 
     assignment = load_assignment(args.assignment, args.assignments)
     checks, misconceptions = load_checks(assignment, load_reference(assignment))
-    print("| function | check | points | cases (at least) | visibility |")
-    print("|---|---|---:|---:|---|")
+    print("| function | check | kind | points | cases (at least) | visibility |")
+    print("|---|---|---|---:|---:|---|")
     for check, points in zip(checks, check_points(checks, assignment.points)):
-        print(f"| {check.function} | {check.description} | {points:g} | {check.max_examples} | {check.visibility} |")
+        kind = "evidence" if check.evidence else "supporting"
+        print(f"| {check.function} | {check.description} | {kind} | {points:g} | {check.max_examples} | {check.visibility} |")
+    print("\nevidence: compares with the reference; supporting: pays only once an evidence check of its function passed")
     print(f"\n{len(checks)} checks, {assignment.max_score:g} points, {len(misconceptions)} known misconceptions")
     return EXIT_OK
 

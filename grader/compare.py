@@ -12,8 +12,11 @@ import numpy as np
 
 from grader.wire import Opaque
 
-RTOL = 1e-6
-ATOL = 1e-9
+RTOL = 1e-6  # entry by entry: |got - expected| <= RTOL * |expected| ...
+ATOL = 1e-6  # ... + ATOL * scale, scale = max(1, the largest |entry| of the whole expected result)
+# Both about 1e-6, for every function and every caller alike (contract §1, edge cases): a right
+# answer that went through float32 somewhere (rounding near 1e-7, a little more where a caller's
+# sums cancel) passes, while the absolute part keeps entries that cancel to near 0 from failing.
 
 
 def describe_value(value: Any) -> str:
@@ -45,8 +48,28 @@ def _index(flat_index: int, shape: tuple[int, ...]) -> str:
     return str([int(i) for i in np.unravel_index(flat_index, shape)]) if shape else "[]"
 
 
-def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL, atol: float = ATOL) -> str | None:
-    """None if `got` matches `expected` (same shape, close values), else a one-line summary."""
+def result_scale(expected: Any) -> float:
+    """max(1, the largest finite |entry|) over a whole result, every output of a tuple included."""
+    items = expected if isinstance(expected, tuple) else (expected,)
+    largest = 1.0
+    for item in items:
+        try:
+            array = np.asarray(item, dtype=np.float64)
+        except (TypeError, ValueError):
+            continue
+        with np.errstate(invalid="ignore"):
+            finite = array[np.isfinite(array)]
+        largest = max(largest, float(np.max(np.abs(finite), initial=0.0)))
+    return largest
+
+
+def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL, atol: float = ATOL,
+                  scale: float | None = None) -> str | None:
+    """None if `got` matches `expected` (same shape, close values), else a one-line summary.
+
+    Close means |got - expected| <= atol * scale + rtol * |expected| entry by entry, where
+    `scale` is max(1, max |expected|) unless the caller gives the scale of a whole result.
+    """
     expected = np.asarray(expected, dtype=np.float64)
     got_array, problem = as_float_array(name, got)
     if problem:
@@ -58,7 +81,8 @@ def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL,
     with np.errstate(invalid="ignore", over="ignore"):
         finite = np.isfinite(expected)
         all_finite = bool(finite.all())
-        scale = max(1.0, float(np.max(np.abs(expected if all_finite else expected[finite]), initial=0.0)))
+        if scale is None:
+            scale = result_scale(expected)
         if all_finite and np.isfinite(got_array).all():
             if bool(np.all(np.abs(got_array - expected) <= atol * scale + rtol * np.abs(expected))):
                 return None
@@ -82,17 +106,18 @@ def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL,
 
 def compare_outputs(got: Any, expected: Any, names: Sequence[str], rtol: float = RTOL, atol: float = ATOL) -> str | None:
     """Compare a function's whole result. With one name the result is one array; with several, a tuple."""
+    scale = result_scale(expected)
     if len(names) == 1:
-        return compare_array(names[0], got, expected, rtol, atol)
+        return compare_array(names[0], got, expected, rtol, atol, scale)
     if not isinstance(got, tuple) or len(got) != len(names):
         return f"expected a tuple ({', '.join(names)}), got {describe_value(got)}"
-    problems = [compare_array(n, g, e, rtol, atol) for n, g, e in zip(names, got, expected)]
+    problems = [compare_array(n, g, e, rtol, atol, scale) for n, g, e in zip(names, got, expected)]
     problems = [p for p in problems if p]
     return "; ".join(problems) if problems else None
 
 
 def outputs_match(got: Any, candidate: Any) -> bool:
-    """Whether two results are the same (shapes equal, values close, NaN equal to NaN)."""
+    """Whether two results are the same (shapes equal, values close as in compare_array, NaN equal to NaN)."""
     if isinstance(candidate, tuple):
         return isinstance(got, tuple) and len(got) == len(candidate) and all(map(outputs_match, got, candidate))
     got_array, problem = as_float_array("", got)
@@ -103,4 +128,4 @@ def outputs_match(got: Any, candidate: Any) -> bool:
     if problem or got_array.shape != candidate_array.shape:
         return False
     with np.errstate(all="ignore"):
-        return bool(np.allclose(got_array, candidate_array, rtol=1e-6, atol=1e-9, equal_nan=True))
+        return bool(np.allclose(got_array, candidate_array, rtol=RTOL, atol=ATOL * result_scale(candidate_array), equal_nan=True))

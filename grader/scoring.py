@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Mapping, Sequence
 
 from grader.checks import Check
+from grader.model import CheckResult
 
 POINT_UNIT = 1e-4  # scores are reported with 4 decimals
 
@@ -30,3 +32,27 @@ def check_points(checks: Sequence[Check], function_points: Mapping[str, float]) 
         for k, i in enumerate(members):
             shares[i] = round(units[k] * POINT_UNIT, 4)
     return shares
+
+
+def not_counted_message(function: str) -> str:
+    """Why a supporting check that passed pays nothing (one line, for the student)."""
+    return (f"Passed, but not counted: {function} has not yet earned points for agreeing with the reference, "
+            "and this check's points come only with those.")
+
+
+def count_supporting(checks: Sequence[Check], results: Sequence[CheckResult]) -> list[CheckResult]:
+    """`results` (one per check, in order) with the rule for supporting checks applied.
+
+    A function's supporting checks (shapes, properties, raised errors, invariances) pay only
+    when at least one of its evidence checks (agreement with the reference, gradients against
+    finite differences) passed: an answer that ignores its inputs passes the former, never the
+    latter (contract §1, edge cases). A supporting check that passed without such evidence is
+    reported as failed with 0 points and the reason, so that its status and its score agree.
+    """
+    evidenced = {check.function for check, result in zip(checks, results) if check.evidence and result.passed}
+    counted = []
+    for check, result in zip(checks, results):
+        if result.passed and not check.evidence and check.function not in evidenced:
+            result = replace(result, score=0.0, passed=False, message=not_counted_message(check.function))
+        counted.append(result)
+    return counted

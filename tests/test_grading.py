@@ -90,7 +90,9 @@ def test_feedback_names_the_smallest_case_and_never_dumps_arrays(graded):
         text = test["output"]
         assert "Falsifying example" not in text and "hypothesis" not in text.lower()
         assert not re.search(r"\[\s*-?\d+\.\d+\s+-?\d+\.\d+", text), text  # no printed arrays
-        if test["visibility"] == "visible":
+        if text.startswith("Passed, but not counted"):  # a supporting check of a function with no evidence points
+            assert test["score"] == 0
+        elif test["visibility"] == "visible":
             assert text.startswith("Failed on batch dims") or text.startswith("Failed on B="), text
         else:
             assert "hidden" in text and "batch dims" not in text

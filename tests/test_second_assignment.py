@@ -73,7 +73,7 @@ def test_a_second_assignment_grades_and_releases_without_changes_to_the_grader(t
     right, wrong = tmp_path / "right.py", tmp_path / "wrong.py"
     right.write_text("def square(x, scale=1.0):\n    if scale < 0:\n        raise ValueError('no')\n    return scale * x ** 2\n")
     wrong.write_text("def square(x, scale=1.0):\n    return 2 * x\n")
-    for path, expected in ((right, 10.0), (wrong, 2.0)):  # wrong keeps the shape check: 1 of 5 weights
+    for path, expected in ((right, 10.0), (wrong, 0.0)):  # wrong's right shape pays only with agreement (none)
         results = tmp_path / f"{path.stem}.json"
         completed = run_grader("--assignments", assignments, "grade", "hw0", path, "--results-json", results)
         assert completed.returncode == 0, completed.stderr

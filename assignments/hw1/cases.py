@@ -52,12 +52,13 @@ def rnn_step_backward_cases(draw, zero_preactivations: bool = False):
 
 
 @recipe
-def rnn_forward_cases(draw, shared_h0: bool = False, max_T: int = 8, max_batch: int = 3):
+def rnn_forward_cases(draw, shared_h0: bool = False, max_T: int = 8, max_batch: int = 3, scale: float = 1.0):
+    """`scale` multiplies h0 and C: at 1e3 the pre-activations are of magnitude 1e3 (tanh saturates)."""
     batch, T = draw(batch_shapes(max_size=max_batch)), draw(st.integers(1, max_T))
     (d_h, d_c), seed, f = draw(distinct_sizes(2)), draw(seeds()), draw(NONLINEARITIES)
     rng = _rng(seed)
-    h0 = 0.5 * rng.standard_normal((d_h,) if shared_h0 else batch + (d_h,))
-    C = rng.standard_normal(batch + (T, d_c))
+    h0 = 0.5 * scale * rng.standard_normal((d_h,) if shared_h0 else batch + (d_h,))
+    C = scale * rng.standard_normal(batch + (T, d_c))
     W_h, W_c = 0.7 * rng.standard_normal((d_h, d_h)), rng.standard_normal((d_h, d_c))
     shape_note = {"h0": "shared (d_h,)"} if shared_h0 else {}
     return Case((h0, C, W_h, W_c), {"nonlinearity": f}, summary(batch, T=T, d_h=d_h, d_c=d_c, nonlinearity=f, **shape_note))
@@ -88,9 +89,11 @@ def unknown_nonlinearity_cases(arity_after: int):
 
 @recipe
 def softmax_cases(draw, scale: float | None = None, with_minus_infinity: bool = False):
-    batch, n, seed = draw(batch_shapes()), draw(st.integers(1, 8)), draw(seeds())
+    """With `with_minus_infinity`, every slice along the axis has n >= 2 entries and at least
+    one -inf beside its largest entry (so that no answer ignoring its input is right)."""
+    batch, n, seed = draw(batch_shapes()), draw(st.integers(2 if with_minus_infinity else 1, 8)), draw(seeds())
     magnitude = scale if scale is not None else draw(st.sampled_from([0.1, 1.0, 5.0]))
-    use_first_axis = bool(batch) and draw(st.booleans())
+    use_first_axis = bool(batch) and batch[0] >= (2 if with_minus_infinity else 1) and draw(st.booleans())
     rng = _rng(seed)
     x = magnitude * rng.standard_normal(batch + (n,))
     if scale is not None and scale >= 1e3:
@@ -100,6 +103,7 @@ def softmax_cases(draw, scale: float | None = None, with_minus_infinity: bool = 
         blocked = rng.random(x.shape) < 0.4
         keep = np.zeros(x.shape, dtype=bool)
         np.put_along_axis(keep, np.argmax(x, axis=axis)[..., None] if axis == -1 else np.argmax(x, axis=0)[None], True, axis=axis)
+        np.put_along_axis(blocked, np.argmin(x, axis=axis)[..., None] if axis == -1 else np.argmin(x, axis=0)[None], True, axis=axis)
         x[blocked & ~keep] = -np.inf
     return Case((x,), {"axis": axis}, summary(batch, n=n, axis=axis))
 
@@ -204,12 +208,14 @@ def lm_inputs_cases(draw):
 
 
 @recipe
-def rnn_lm_cases(draw):
+def rnn_lm_cases(draw, logit_scale: float = 1.0):
+    """`logit_scale` multiplies W_out: at 1e3 the logits are of magnitude 1e3 and most targets
+    have probabilities far below 1e-12."""
     ids, pad_id, V, B, length = draw(token_id_cases(max_B=3, max_length=7))
     (d_c, d_h), seed, f = draw(distinct_sizes(2)), draw(seeds()), draw(NONLINEARITIES)
     rng = _rng(seed)
     E = rng.standard_normal((V, d_c))
     h0 = 0.5 * rng.standard_normal(d_h)
-    W_h, W_c, W_out = 0.7 * rng.standard_normal((d_h, d_h)), rng.standard_normal((d_h, d_c)), rng.standard_normal((V, d_h))
+    W_h, W_c, W_out = 0.7 * rng.standard_normal((d_h, d_h)), rng.standard_normal((d_h, d_c)), logit_scale * rng.standard_normal((V, d_h))
     return Case((ids, E, h0, W_h, W_c, W_out, pad_id), {"nonlinearity": f},
                 f"B={B}, T+1={length}, V={V}, d_c={d_c}, d_h={d_h}, nonlinearity={f!r}")

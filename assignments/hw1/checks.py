@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import GRADIENT_ERROR_FLOOR, Case, Check, CheckFailure, agreement, gradient, property_holds, raises, shape_and_dtype
-from grader.compare import as_float_array, compare_array
+from grader.checks import (GRADIENT_ERROR_FLOOR, GRADIENT_TOLERANCE, Case, Check, CheckFailure, agreement, gradient,
+                           property_holds, raises, shape_and_dtype)
+from grader.compare import ATOL, RTOL, as_float_array, compare_array
 
 from . import cases as c
 from .misconceptions import build as build_misconceptions
 
 
 def _rows_are_distributions(name: str, axis_of=lambda case: case.kwargs.get("axis", -1)):
+    """Entries in [0, 1] that sum to 1 along the axis, within the tolerance of the agreement
+    checks: each entry may be off by ATOL + RTOL * entry, so a sum of n by n * ATOL + RTOL."""
     def predicate(got, case: Case):
         A, problem = as_float_array(name, got if not isinstance(got, tuple) else got[-1])
         if problem:
@@ -26,11 +29,11 @@ def _rows_are_distributions(name: str, axis_of=lambda case: case.kwargs.get("axi
         axis = axis_of(case)
         if not np.all(np.isfinite(A)):
             return f"{name} has entries that are not finite"
-        if A.min() < -1e-12 or A.max() > 1 + 1e-12:
+        if A.min() < -ATOL or A.max() > 1 + ATOL + RTOL:
             return f"{name} has entries outside [0, 1] (min {A.min():.3g}, max {A.max():.3g})"
         sums = A.sum(axis=axis)
         worst = float(np.max(np.abs(sums - 1.0))) if sums.size else 0.0
-        if worst > 1e-9:
+        if worst > A.shape[axis] * ATOL + RTOL:
             return f"{name}: entries along axis {axis} sum to {1.0 + worst:.6g} or so, not 1 (off by up to {worst:.3g})"
         return None
     return predicate
@@ -72,6 +75,8 @@ def build(ref):
                   ref.rnn_forward, one("H"), weight=3, max_examples=65))
     add(agreement("rnn_forward", "works with one initial state h0 of shape (d_h,) shared by the batch",
                   c.rnn_forward_cases(shared_h0=True), ref.rnn_forward, one("H"), weight=1, max_examples=20))
+    add(agreement("rnn_forward", "stays right at large magnitudes (pre-activations of 1e3)", c.rnn_forward_cases(scale=1e3),
+                  ref.rnn_forward, one("H"), weight=1, max_examples=20, visibility="after_due_date"))
 
     step_grads = ("dh_prev", "dc_t", "dW_h", "dW_c")
     add(shape_and_dtype("rnn_step_backward", c.rnn_step_backward_cases(), ref.rnn_step_backward, step_grads, max_examples=15))
@@ -108,7 +113,7 @@ def build(ref):
     add(agreement("softmax_backward", "matches the reference gradient", c.softmax_backward_cases(), ref.softmax_backward,
                   one("dx"), weight=2, max_examples=60))
     add(Check("softmax_backward", "agrees with finite differences of softmax", c.softmax_backward_cases(),
-              _softmax_backward_against_finite_differences(ref), weight=2, max_examples=30, single_call=True))
+              _softmax_backward_against_finite_differences(ref), weight=2, max_examples=30, single_call=True, evidence=True))
 
     add(shape_and_dtype("qkv", c.qkv_cases(), ref.qkv, ("Q", "K", "V"), max_examples=20))
     add(agreement("qkv", "matches the reference projections", c.qkv_cases(), ref.qkv, ("Q", "K", "V"), weight=3, max_examples=80))
@@ -167,6 +172,8 @@ def build(ref):
                   ref.nll_loss_backward, one("dlogits"), weight=3, max_examples=60))
     add(gradient("nll_loss_backward", "agrees with finite differences of nll_loss", c.nll_cases(max_batch=2, max_T=4),
                  lambda args, kw: ref.nll_loss(*args, **kw), [(0, "logits")], weight=2, max_examples=20))
+    add(agreement("nll_loss_backward", "is finite and right for logits of magnitude 1e3 and more", c.nll_cases(scale=1e3),
+                  ref.nll_loss_backward, one("dlogits"), weight=1, max_examples=10, visibility="after_due_date"))
     add(raises("nll_loss_backward", "raises ValueError when no position counts", c.nothing_counts_cases(), max_examples=5))
 
     lm_outputs = ("inputs", "targets", "mask")
@@ -179,6 +186,9 @@ def build(ref):
                   weight=3, max_examples=70))
     add(Check("rnn_lm_loss", "ignores the padding after <eos> but not the words", c.rnn_lm_cases(),
               _padding_content_does_not_matter(ref), weight=1, max_examples=15))
+    add(agreement("rnn_lm_loss", "is finite and right for logits of magnitude 1e3 (target probabilities far below 1e-12)",
+                  c.rnn_lm_cases(logit_scale=1e3), ref.rnn_lm_loss, one("loss"), weight=1, max_examples=10,
+                  visibility="after_due_date"))
 
     return checks, build_misconceptions(ref)
 
@@ -198,8 +208,8 @@ def _softmax_backward_against_finite_differences(ref):
         x = np.log(A)  # softmax(log A) = A, so x = log A is an input that gives A
         numeric = numerical_gradient(lambda: float(np.sum(dA * ref.softmax(x, axis=axis))), x)
         error = relative_error(array, numeric, floor=GRADIENT_ERROR_FLOOR)
-        if not error < 1e-6:
-            raise CheckFailure(f"dx: relative error {error:.2g} against finite differences (needs < 1e-06)", got)
+        if not error < GRADIENT_TOLERANCE:
+            raise CheckFailure(f"dx: relative error {error:.2g} against finite differences (needs < {GRADIENT_TOLERANCE:g})", got)
 
     return verify
 

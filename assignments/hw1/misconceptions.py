@@ -47,6 +47,37 @@ def _normalised_over_whole_array(got, expected, case) -> bool:
     return bool(np.isclose(values.sum(), 1.0)) and not along_axis and not along_last
 
 
+def _tanh_overflowed(got, expected, case) -> bool:
+    """tanh written with exp: inf / inf gives NaN where tanh saturates (pre-activations of 1e3)."""
+    if case.kwargs.get("nonlinearity", "tanh") != "tanh" or isinstance(got, tuple):
+        return False
+    try:
+        values, reference = np.asarray(got, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return values.shape == reference.shape and bool(np.any(~np.isfinite(values) & np.isfinite(reference)))
+
+
+CLIPPING_EPSILONS = (1e-15, 1e-12, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6)
+
+
+def _log_of_clipped_probability(ref):
+    """rnn_lm_loss computed as -log(p + eps): right until a target's probability falls below eps."""
+
+    def detect(got, expected, case) -> bool:
+        ids, E, h0, W_h, W_c, W_out, pad_id = case.args
+        inputs, targets, mask = ref.lm_inputs_and_targets(ids, pad_id)
+        p = ref.softmax(ref.rnn_forward(h0, E[inputs], W_h, W_c, **case.kwargs) @ W_out.T, axis=-1)
+        p_target = np.take_along_axis(p, targets[..., None], axis=-1)[..., 0]
+        for eps in CLIPPING_EPSILONS:
+            clipped = float(np.where(mask, -np.log(p_target + eps), 0.0).sum() / mask.sum())
+            if outputs_match(got, clipped) and not outputs_match(clipped, expected):
+                return True
+        return False
+
+    return detect
+
+
 def build(ref) -> list[Misconception]:
     """The misconceptions, given the reference module `ref` (trusted, in the grader's process)."""
 
@@ -299,10 +330,23 @@ def build(ref) -> list[Misconception]:
                   "check which side each weight matrix multiplies from.")
     NOT_SUMMED = "Weight gradients add up the contribution of every batch position (and time step): sum, don't average or keep them apart."
     NO_MAX = "exp overflows for inputs around 1e3; subtract the maximum along the axis first (softmax is unchanged by a shift)."
+    TANH_BY_EXP = ("(exp(2a) - 1) / (exp(2a) + 1) is inf / inf = NaN once |a| passes about 355, where tanh is simply ±1: "
+                   "use np.tanh.")
+
+    def nll_backward_naive_softmax(logits, targets, mask=None):
+        with np.errstate(all="ignore"):
+            e = np.exp(logits)
+            p = e / e.sum(axis=-1, keepdims=True)
+        onehot = np.zeros_like(p)
+        np.put_along_axis(onehot, np.asarray(targets)[..., None], 1.0, axis=-1)
+        m = np.ones(np.shape(targets), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+        return (p - onehot) * m[..., None] / m.sum()
     return [
         M("missing_nonlinearity", "missing nonlinearity", NONLINEARITY, "rnn_step", rnn_step_linear),
         M("transposed_weight", "transposed weight matrix", TRANSPOSED, "rnn_step", rnn_step_transposed_W_h),
         M("wrong_nonlinearity", "tanh and ReLU swapped", "nonlinearity='tanh' means np.tanh; 'relu' means np.maximum(x, 0).", "rnn_step", rnn_step_nonlinearity_ignored),
+        M("tanh_by_exp", "tanh computed with exp overflows", TANH_BY_EXP, "rnn_step", detect=_tanh_overflowed),
+        M("tanh_by_exp", "tanh computed with exp overflows", TANH_BY_EXP, "rnn_forward", detect=_tanh_overflowed),
         M("state_not_carried", "state not carried", "Each step must start from the previous step's h_t, not from h0 again.", "rnn_forward", rnn_forward_state_not_carried),
         M("h0_included", "h0 included in H", "H holds the T states after reading each c_t; the initial state h0 is not one of them.", "rnn_forward", rnn_forward_h0_included),
         M("h0_included", "h0 included in H (and the last state dropped)", "H[..., t, :] is the state after reading C[..., t, :]; h0 is not one of them.", "rnn_forward", rnn_forward_h0_included_last_dropped),
@@ -359,6 +403,7 @@ def build(ref) -> list[Misconception]:
         M("sum_instead_of_mean", "gradient of the sum, not the mean", "The loss is a mean over N counted positions: divide the gradient by N.", "nll_loss_backward", nll_backward_sum),
         M("padding_not_masked", "divided by every position", "Divide by the number of counted positions, not by all of them.", "nll_loss_backward", nll_backward_all_positions),
         M("padding_not_masked", "padding not masked", "Masked positions get a zero gradient: multiply by mask[..., None].", "nll_loss_backward", nll_backward_mask_only_in_count),
+        M("no_max_subtraction", "no max-subtraction", NO_MAX, "nll_loss_backward", nll_backward_naive_softmax),
         M("off_by_one_shift", "inputs and targets swapped", "inputs = ids[:, :-1] (all but the last), targets = ids[:, 1:] (the next word).", "lm_inputs_and_targets", lm_shift_reversed),
         M("off_by_one_shift", "targets not shifted", "The target at position t is the next word, ids[:, t + 1].", "lm_inputs_and_targets", lm_not_shifted),
         M("padding_not_masked", "padding not masked", "mask must be False where the target is padding: mask = targets != pad_id.", "lm_inputs_and_targets", lm_mask_all_true),
@@ -366,6 +411,10 @@ def build(ref) -> list[Misconception]:
         M("padding_not_masked", "padding not masked", "Pass the mask from lm_inputs_and_targets to nll_loss.", "rnn_lm_loss", rnn_lm_unmasked),
         M("sum_instead_of_mean", "sum instead of mean", "The loss is the average over counted positions.", "rnn_lm_loss", rnn_lm_summed),
         M("off_by_one_shift", "targets embedded instead of inputs", "Embed the inputs (ids[:, :-1]); the targets are what the model predicts.", "rnn_lm_loss", rnn_lm_targets_embedded),
+        M("log_of_clipped_probability", "log(p + eps)",
+          "Adding eps before the log caps every position's loss at -log(eps) (about 34.5 for 1e-15), while a target's "
+          "probability can be e**-1000: take the target's log-probability from log_softmax instead.",
+          "rnn_lm_loss", detect=_log_of_clipped_probability(ref)),
         M("off_by_one_shift", "the loss scores the current word", "Score the logits at position t against the next word, targets = ids[:, 1:], not the input.", "rnn_lm_loss", rnn_lm_predicts_current_word),
         M("transposed_weight", "shapes do not line up", "A matrix product failed: check each weight's orientation (row vectors: x @ W.T) and which axis you sum over.",
           None, None, r"matmul|not aligned|shapes .* mismatch|could not be broadcast|size of array|einstein sum"),
