@@ -16,6 +16,7 @@ from pathlib import Path
 from grader import __version__
 from grader.assignment import load_assignment
 from grader.errors import UsageError
+from grader.report.escaping import plain_text
 from grader.writing import write_atomic
 
 EXIT_OK, EXIT_GRADER_FAULT, EXIT_USAGE = 0, 1, 2
@@ -197,7 +198,7 @@ def _run_grade(args: argparse.Namespace) -> int:
     except Exception as error:  # a fault of the grader: still write a valid results.json that says so
         status = EXIT_GRADER_FAULT
         fault = f"{type(error).__name__}: {error}"
-        print(f"grader: internal error while grading {args.submission}: {fault}", file=sys.stderr)
+        print(plain_text(f"grader: internal error while grading {args.submission}: {fault}"), file=sys.stderr)
         traceback.print_exc(file=sys.stderr)
         report = Report(assignment=assignment.name, submission=args.submission.name, results=(), notes=(),
                         student_output="", execution_time=time.perf_counter() - started,
@@ -228,6 +229,7 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     from grader.report.class_summary import summarise
     from grader.report.gradebook import gradebook_csv
     from grader.report.html import summary_html
+    from grader.report.terminal import terminal_note
 
     assignment = load_assignment(args.assignment, args.assignments)
     jobs = check_jobs(args.jobs)
@@ -255,7 +257,7 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     write_atomic(args.out / "summary.html", summary_html(summarise(assignment.name, assignment.title, result.records, functions, run)))
     if not args.quiet:
         for warning in result.warnings:
-            print(f"grader: warning: {warning}", file=sys.stderr)
+            print(terminal_note(warning, "grader: warning: "), file=sys.stderr)
         mean = sum(r["score"] for r in result.records) / max(1, len(result.records))
         print(f"{len(result.records)} students: graded {len(result.graded)}, reused {len(result.reused)} unchanged since the last run"
               f"{f', {len(result.faults)} grader faults' if result.faults else ''}; mean score {mean:.2f} / {assignment.max_score:g}")
@@ -281,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         return args.run(args)
     except UsageError as error:
-        print(f"grader: error: {error}", file=sys.stderr)
+        print(plain_text(f"grader: error: {error}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("grader: interrupted", file=sys.stderr)

@@ -105,7 +105,7 @@ def test_summary_html_is_self_contained_and_says_what_instructors_need(graded_cl
         assert f"<code>{function}</code>" in page
     assert "Most common misconceptions" in page and "sum instead of mean" in page
     assert "s004-syntax-error" in page.split("could not be graded as a whole")[1].split("Slowest")[0]
-    assert "Slowest submissions" in page and 'href="s000-reference/feedback.html"' in page
+    assert "Slowest submissions" in page and 'href="./s000-reference/feedback.html"' in page
 
 
 def test_student_text_is_escaped_in_html(graded_class):

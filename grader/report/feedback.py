@@ -1,11 +1,26 @@
-"""The student's feedback as Markdown: the score, a table per function, and what to fix."""
+"""The student's feedback as Markdown: the score, a table per function, and what to fix.
+
+Our own structure (the title, the score line, the headings, the table) is the only Markdown
+structure in the file: every text that holds student text (a file name, a note quoting an
+exception, a check's message, what the code printed) is shown as code, a code span or a fenced
+block (grader/report/escaping.py), so it can never render as a heading, a score, a table row or
+a comment of ours.
+
+The feedback is the report after grading: it gives the outcome of every check, those hidden from
+the student until the due date included (marked, and never with their inputs). It is handed out
+by the instructor (`grader grade-all`); on Gradescope it stays in the results folder, which
+students do not see, and the student reads results.json, whose always-shown summary tells only
+the outcomes of visible checks (grader/report/results_json.py).
+"""
 
 from __future__ import annotations
 
 from grader.model import Report
+from grader.report.escaping import code_span, fenced_block
 from grader.report.results_json import summary_text
 
 OUTPUT_EXCERPT_CHARS = 4000
+ITEM_INDENT = "  "  # the content column of a "- " list item
 
 
 def _fmt(value: float) -> str:
@@ -13,17 +28,19 @@ def _fmt(value: float) -> str:
 
 
 def feedback_markdown(report: Report) -> str:
-    lines = [f"# Feedback: {report.assignment}, {report.submission}", ""]
+    lines = [f"# Feedback: {report.assignment}, {code_span(report.submission)}", ""]
     if report.grader_fault:
-        return "\n".join(lines + [summary_text(report), ""])
+        return "\n".join(lines + [*fenced_block(summary_text(report)), ""])
     lines += [f"**Score: {_fmt(report.score)} / {_fmt(report.max_score)}**", ""]
     if report.notes:
-        lines += ["## Before grading", ""] + [f"- {note}" for note in report.notes] + [""]
+        lines += ["## Before grading", ""]
+        for note in report.notes:
+            lines += [*fenced_block(note), ""]
     lines += ["## Per function", "", "| function | score | points | |", "|---|---:|---:|---|"]
     scores = report.function_scores()
     for name, (score, points) in scores.items():
         mark = "✓" if score >= points else ("partly" if score > 0 else "✗")
-        lines.append(f"| `{name}` | {_fmt(score)} | {_fmt(points)} | {mark} |")
+        lines.append(f"| {code_span(name)} | {_fmt(score)} | {_fmt(points)} | {mark} |")
     lines.append("")
     failed = [r for r in report.results if not r.passed]
     if failed:
@@ -32,18 +49,17 @@ def feedback_markdown(report: Report) -> str:
             these = [r for r in failed if r.function == name]
             if not these:
                 continue
-            lines += [f"### `{name}`", ""]
+            lines += [f"### {code_span(name)}", ""]
             if report.function_hints.get(name):
                 lines += [f"Hint: {report.function_hints[name]}", ""]
             for result in these:
                 hidden = " (hidden check)" if result.visibility != "visible" else ""
-                lines.append(f"- **{result.name}**{hidden}, {_fmt(result.max_score)} points:")
-                lines += [f"  {line}" for line in result.message.splitlines()]
-            lines.append("")
+                lines += [f"- **{result.name}**{hidden}, {_fmt(result.max_score)} points:", "",
+                          *fenced_block(result.message, ITEM_INDENT), ""]
     else:
         lines += ["Every check passed.", ""]
     if report.student_output.strip():
         excerpt = report.student_output[:OUTPUT_EXCERPT_CHARS]
         more = "\n…" if len(report.student_output) > OUTPUT_EXCERPT_CHARS else ""
-        lines += ["## What your code printed", "", "```", excerpt.replace("```", "'''") + more, "```", ""]
+        lines += ["## What your code printed", "", *fenced_block(excerpt + more), ""]
     return "\n".join(lines)

@@ -1,6 +1,9 @@
 """HTML reports from Jinja2 templates (grader/templates/): the student's feedback, the class summary.
 
-Autoescaping is on: whatever a student's code printed or raised is shown as text, never markup.
+Autoescaping is on: whatever a student's code printed or raised is shown as text, never markup,
+and, as in feedback.md, in code elements (<pre>, <code>). A link to a student's folder goes
+through `url_path` (grader/report/escaping.py), so a folder named `javascript:alert(1)` or
+`"><script>` is a relative path like any other.
 The pages are self-contained (inline CSS and SVG, no scripts, fonts or links off the page).
 """
 
@@ -12,6 +15,7 @@ import jinja2
 
 from grader.model import Report
 from grader.report.class_summary import ClassSummary
+from grader.report.escaping import url_path
 from grader.report.results_json import summary_text
 
 OUTPUT_EXCERPT_CHARS = 4000
@@ -25,6 +29,7 @@ def _environment() -> jinja2.Environment:
     environment.filters["points"] = lambda value: f"{round(float(value), 2):g}"
     environment.filters["percent"] = lambda value: f"{100 * float(value):.0f}%"
     environment.filters["seconds"] = lambda value: f"{float(value):.2f} s"
+    environment.filters["url_path"] = url_path
     return environment
 
 

@@ -3,6 +3,9 @@
 Each check is a test case in class `<assignment>.<function>`; a failed check carries a
 <failure> whose message is the first line of its feedback and whose text is all of it. A
 fault of the grader is one test case with an <error>. The score is a property of the suite.
+Every text passes through `xml_text` (grader/report/escaping.py): no control character but
+newline and tab, nothing XML cannot hold, so the document is well-formed whatever the
+student's code raised.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from grader.model import Report
+from grader.report.escaping import plain_line, xml_text
 
 
 def junit_xml(report: Report) -> str:
@@ -19,24 +23,25 @@ def junit_xml(report: Report) -> str:
         "failures": str(len(failed)), "errors": "1" if report.grader_fault else "0",
         "skipped": "0", "time": f"{report.execution_time:.3f}",
     }
-    root = ET.Element("testsuites", {**suite_attributes, "name": f"{report.assignment}: {report.submission}"})
+    root = ET.Element("testsuites", {**suite_attributes, "name": xml_text(f"{report.assignment}: {plain_line(report.submission)}")})
     suite = ET.SubElement(root, "testsuite", suite_attributes)
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", {"name": "score", "value": f"{report.score:g}"})
     ET.SubElement(properties, "property", {"name": "max_score", "value": f"{report.max_score:g}"})
     if report.grader_fault:
         case = ET.SubElement(suite, "testcase", {"classname": f"{report.assignment}.grader", "name": "grading", "time": "0"})
-        error = ET.SubElement(case, "error", {"message": report.grader_fault[:500], "type": "GraderFault"})
-        error.text = report.grader_fault
+        error = ET.SubElement(case, "error", {"message": xml_text(report.grader_fault[:500]), "type": "GraderFault"})
+        error.text = xml_text(report.grader_fault)
     for result in report.results:
         case = ET.SubElement(suite, "testcase", {
-            "classname": f"{report.assignment}.{result.function}", "name": result.name, "time": f"{result.seconds:.3f}",
+            "classname": f"{report.assignment}.{result.function}", "name": xml_text(result.name), "time": f"{result.seconds:.3f}",
         })
         ET.SubElement(case, "properties").append(
             ET.Element("property", {"name": "points", "value": f"{result.score:g}/{result.max_score:g}"}))
         if not result.passed:
-            failure = ET.SubElement(case, "failure", {"message": (result.message.splitlines() or ["failed"])[0][:500],
+            message = xml_text(result.message)
+            failure = ET.SubElement(case, "failure", {"message": (message.splitlines() or ["failed"])[0][:500],
                                                       "type": "CheckFailed"})
-            failure.text = result.message
+            failure.text = message
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"

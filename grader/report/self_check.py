@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grader.diagnosis import diagnose
+from grader.report.escaping import plain_text
 from grader.selfcheck import SelfCheckReport
 
 OTHER = "(other tests)"
@@ -10,6 +11,8 @@ PRINTED_LINES = 12
 
 
 def self_check_text(report: SelfCheckReport) -> str:
+    """The text for the student's terminal; plain text (grader/report/escaping.py), since it quotes
+    what their code printed and raised."""
     plan = report.plan
     lines = [f"{plan.assignment} self-check of {plan.submission.name}: the public tests in {plan.tests_file.name}", ""]
     lines += [f"note: {note}" for note in report.notes]
@@ -61,7 +64,7 @@ def self_check_text(report: SelfCheckReport) -> str:
     if report.all_passed:
         lines.append("That is a good sign, not a guarantee: grading runs many more checks on generated inputs "
                      "(other shapes and batch dimensions, large magnitudes, gradients against finite differences).")
-    return "\n".join(lines)
+    return plain_text("\n".join(lines))
 
 
 def _same_failure(results: list) -> list[tuple[str, list]]:
