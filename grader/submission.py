@@ -12,7 +12,7 @@ from pathlib import Path
 
 from grader.errors import UsageError
 from grader.notebook import NotebookError, looks_like_notebook, read_notebook_cells
-from grader.sandbox import Cell
+from grader.sandbox import MAX_CELLS, Cell
 
 MAX_CODE_BYTES = 5 << 20  # Python source: a .py file, or all of a notebook's code cells
 MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook's file, saved outputs (plots) included
@@ -78,6 +78,9 @@ def load_submission(path: Path, module: str, must_exist: bool = True) -> Submiss
             cells = tuple(read_notebook_cells(text, path.name))
         except NotebookError as error:
             return Submission(label, path.name, (), tuple(notes), str(error))
+        if len(cells) > MAX_CELLS:
+            return Submission(label, path.name, (), tuple(notes), f"{path.name} has {len(cells)} code cells, over the limit of "
+                              f"{MAX_CELLS}: merge or delete cells (scratch work), save, and submit it again")
         code_bytes = sum(len(cell.source.encode("utf-8")) for cell in cells)
         if code_bytes > MAX_CODE_BYTES:
             return Submission(label, path.name, (), tuple(notes),
