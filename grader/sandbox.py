@@ -593,8 +593,18 @@ def remove_stale_scratch() -> None:
         return
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir() and folder.owner() == _user_name():
+        if pid.isdigit() and not _alive(int(pid)) and _owned_by_this_user(folder):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _owned_by_this_user(folder: Path) -> bool:
+    """True if `folder` is a directory of this process's user. By number: a folder of a user
+    with no name (a worker's uid, another grader's test user) is someone else's, not a fault;
+    and another grader may remove it meanwhile."""
+    try:
+        return folder.is_dir() and folder.stat().st_uid == os.getuid()
+    except OSError:
+        return False
 
 
 def _process_state(pid: int | str) -> tuple[str, str] | None:
@@ -611,10 +621,3 @@ def _alive(pid: int) -> bool:
     """True if process `pid` exists and is not a zombie (a zombie's scratch folder is stale too)."""
     state = _process_state(pid)
     return state is not None and state[1] != "Z"
-
-
-def _user_name() -> str:
-    import pwd
-
-    return pwd.getpwuid(os.getuid()).pw_name
-
