@@ -39,15 +39,18 @@ def describe_standins(modules: Sequence[str]) -> str:
 
 
 def describe_load_error(error: dict, cells: Sequence[Cell]) -> str:
-    """One note for an exception raised by a cell's top-level code, naming the cell and line."""
-    where = error.get("where") or {}
-    place = cells[error["cell"]].filename if isinstance(error.get("cell"), int) and error["cell"] < len(cells) else "?"
-    if isinstance(where, dict) and where.get("line") is not None:
-        place = f"{where.get('file', place)}, line {where['line']}"
-    kind = error.get("type", "Error")
-    message = error.get("message", "")
+    """One note for an exception raised by a cell's top-level code, naming the cell and line.
+
+    `error` is a load error as `grader.messages` checked it: its cell is one of `cells`.
+    """
+    where = error["where"] or {}
+    place = cells[error["cell"]].filename
+    if where.get("line") is not None:
+        place = f"{where['file']}, line {where['line']}"
+    kind, message = error["type"], error["message"]
     if kind == "CellSkipped":
         advice = (" Leave long computations out of what you submit." if "time limit" in message or "longer than" in message
+                  else "" if "invalid message" in message
                   else " Do not end the process (os._exit, os.kill) in what you submit.")
         return (f"{place}: this cell could not be run to its end ({message}), so the notebook was run again "
                 f"without it: nothing defined in it was graded.{advice}")

@@ -2,7 +2,13 @@
 
 A call that hangs or kills the worker costs only that call: the worker's whole process group
 is killed and a fresh worker (with the submission loaded again) serves the next call.
-Whatever comes back is validated by `grader.wire` before anyone looks at it.
+Whatever comes back is read by `grader.wire` and parsed by `grader.messages` before anyone
+looks at it: a message that is not what an honest worker sends is the student's failure.
+
+Time is bounded per submission, however many workers it takes: all runs of the submission
+(the first load and every reload after a restart) share one load budget (`load_seconds`) and
+one top-level budget (`top_level_seconds`), and all calls share `calls_seconds` of waiting for
+answers. With at most MAX_CELLS code cells, the worst case is in `worst_case_seconds`.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from grader import isolation, wire
+from grader import isolation, messages, wire
 from grader.isolation import Isolation
+from grader.messages import LoadReport
 from grader.worker import BOOTSTRAP
 
 
@@ -32,9 +39,10 @@ class SandboxLimits:
     """Limits on one worker. Times are wall-clock seconds."""
 
     call_seconds: float = 2.0
-    load_seconds: float = 10.0  # for the whole submission, plus cell_seconds for each cell
+    calls_seconds: float = 60.0  # waiting for answers, all calls of the submission together
+    load_seconds: float = 10.0  # for all runs of the submission together, plus what its cells may take:
     cell_seconds: float = 3.0  # for the top-level code of one cell (a .py file is one cell)
-    top_level_seconds: float = 30.0  # for the top-level code of all cells together; then each cell gets
+    top_level_seconds: float = 30.0  # for the top-level code of all cells of all runs together; then each cell gets
     late_cell_seconds: float = 0.25  # only this (enough to define functions, not to train a model)
     cpu_seconds: int = 60
     address_space_bytes: int = 1 << 30
@@ -48,6 +56,38 @@ class SandboxLimits:
 
 MAX_SKIPPED_CELLS = 2  # cells that could not be stopped, skipped before a load is given up
 CELL_GRACE_SECONDS = 2.0  # after a cell's time limit, for the interruption to take effect
+MAX_CELLS = 300  # code cells in a submission: each may take late_cell_seconds, so they bound the load budget
+MIN_RELOAD_SECONDS = 1.0  # no restart when less of the load budget is left: a worker takes this long to start
+KILL_SECONDS = 4.5  # at most, to end a worker (0.5 s grace, 2 s to reap its group, 2 s to drain its output)
+
+
+def load_budget_seconds(limits: SandboxLimits, cells: int) -> float:
+    """The time all runs of a submission of `cells` code cells share: a base, plus what its
+    cells may take (each its own limit, all together at most top_level_seconds plus a little
+    per cell). The number of cells counts up to MAX_CELLS."""
+    cells = min(cells, MAX_CELLS)
+    return limits.load_seconds + min(limits.cell_seconds * cells, limits.top_level_seconds + limits.late_cell_seconds * cells)
+
+
+def worst_case_seconds(limits: SandboxLimits = SandboxLimits()) -> float:
+    """An upper bound on the sandbox's time for one submission, whatever it does: every load
+    and reload, every call, and ending each worker when its budget ran out. The grader's own
+    work (checking the answers, writing the reports) comes on top: 1 to 3 s."""
+    return load_budget_seconds(limits, MAX_CELLS) + limits.calls_seconds + 2 * KILL_SECONDS
+
+
+class TimeBudget:
+    """Wall-clock seconds shared by every worker of one submission: what is spent is gone."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.spent = seconds, 0.0
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.seconds - self.spent)
+
+    def spend(self, seconds: float) -> None:
+        self.spent += max(0.0, seconds)
 
 
 class StudentRaised(Exception):
@@ -81,17 +121,6 @@ class Cell:
 
     source: str
     filename: str
-
-
-@dataclass
-class LoadReport:
-    """What happened when the submission's cells ran: errors per cell, functions defined."""
-
-    errors: list[dict] = field(default_factory=list)
-    defined: list[str] = field(default_factory=list)
-    standins: list[str] = field(default_factory=list)  # unavailable modules the submission imported
-    not_functions: dict[str, str] = field(default_factory=dict)  # expected name -> type of the non-function bound to it
-    failure: str | None = None  # the load itself did not finish (timeout, crash)
 
 
 class _OutputCollector(threading.Thread):
@@ -309,15 +338,17 @@ class StudentModule:
         self._broken: str | None = None
         self._pending: deque[str] = deque()
         self._load_deadline = 0.0
+        self._load_started = 0.0
+        self.starts = 0
+        self.load_budget = TimeBudget(load_budget_seconds(limits, len(cells)))  # every run of the submission
+        self.top_level_budget = TimeBudget(limits.top_level_seconds)  # the cells' top-level code, in every run
+        self.calls_budget = TimeBudget(limits.calls_seconds)  # waiting for answers, every call
         self.applied_layers: list[str] = []
 
     @property
     def load_seconds(self) -> float:
-        """The time the whole submission gets to load: a base, plus the time its cells may take
-        (each its own limit, all together at most top_level_seconds plus a little per cell)."""
-        cells = len(self.cells)
-        return self.limits.load_seconds + min(self.limits.cell_seconds * cells,
-                                              self.limits.top_level_seconds + self.limits.late_cell_seconds * cells)
+        """The time all runs of the submission share (the first load and every reload)."""
+        return self.load_budget.seconds
 
     def load(self) -> LoadReport:
         """Start a worker and run the submission; the first load's report is kept."""
@@ -326,13 +357,15 @@ class StudentModule:
 
     def start(self) -> None:
         """Start a worker and send it the submission, without waiting for it to run."""
+        self._load_started = time.monotonic()
+        self._load_deadline = self._load_started + self.load_budget.remaining
+        self.starts += 1
         worker = _WorkerProcess(self.limits, self.output, self._scratch.name, self.confinement)
         self._worker = worker
         header = {"op": "load", "module": self.module_name, "cell_seconds": self.limits.cell_seconds,
-                  "top_level_seconds": self.limits.top_level_seconds, "late_cell_seconds": self.limits.late_cell_seconds,
+                  "top_level_seconds": self.top_level_budget.remaining, "late_cell_seconds": self.limits.late_cell_seconds,
                   "expected": self.expected,
                   "cells": [{"source": c.source, "filename": c.filename} for c in self.cells]}
-        self._load_deadline = time.monotonic() + self.load_seconds
         try:
             wire.send_message(worker.to_worker, header)
         except wire.WireClosed:
@@ -366,41 +399,77 @@ class StudentModule:
         return report
 
     def _receive_load(self) -> tuple[LoadReport, int | None]:
-        """The report of one load, and the index of the cell running when it ended."""
+        """The report of one load, and the index of the cell running when it ended. Its time
+        is spent from the load budget (and the time its cells ran from the top-level budget)."""
+        cells_started = None
+        try:
+            if not self._receive_ready():
+                return LoadReport(failure=self._out_of_load_time()), None
+            cells_started = time.monotonic()
+            return self._receive_cells()
+        finally:
+            now = time.monotonic()
+            self.load_budget.spend(now - self._load_started)
+            if cells_started is not None:
+                self.top_level_budget.spend(now - cells_started)
+
+    def _receive_ready(self) -> bool:
+        """Wait for the worker to say it is ready; False if a reload ran out of time first.
+
+        Raises:
+            SandboxFault: the worker could not start (a fault of the grader or the machine).
+        """
         worker = self._worker
         try:
             ready, _ = wire.receive_message(worker.answers, self._load_deadline)
-        except wire.WireError as error:
-            ended = worker.kill()
+            self.applied_layers = messages.parse_ready(ready)
+        except wire.WireTimeout:
+            if self.starts > 1:  # a reload with little of the load budget left
+                self._stop_worker()
+                return False
             self._worker = None
-            raise SandboxFault(f"the sandbox could not start a worker ({ended}; {error}): "
+            raise SandboxFault(f"the sandbox could not start a worker ({worker.kill()}; no answer in "
+                               f"{self.load_seconds:g} s): {self.output.text()[-600:].strip()}") from None
+        except wire.WireError as error:
+            self._worker = None
+            raise SandboxFault(f"the sandbox could not start a worker ({worker.kill()}; {error}): "
                                f"{self.output.text()[-600:].strip()}") from None
-        if ready.get("op") != "ready":
-            raise SandboxFault(f"the worker sent {str(ready)[:80]} instead of 'ready'")
-        self.applied_layers = [str(layer) for layer in _as_list(ready.get("layers"))]
+        return True
+
+    def _receive_cells(self) -> tuple[LoadReport, int | None]:
+        """The worker's messages while it runs the cells, up to its load report."""
+        worker, filenames = self._worker, [cell.filename for cell in self.cells]
         running, deadline = None, self._load_deadline
         try:
             while True:
                 answer, _ = wire.receive_message(worker.answers, deadline)
                 if answer.get("op") != "cell":
                     break
-                running = answer.get("index")
+                running = messages.parse_cell(answer, 0 if running is None else running + 1, len(self.cells))
                 # a cell is interrupted after cell_seconds at most: one that is not done soon after will not stop
                 deadline = min(self._load_deadline, time.monotonic() + self.limits.cell_seconds + CELL_GRACE_SECONDS)
-            report = LoadReport(errors=_as_list(answer.get("errors")), defined=_as_list(answer.get("defined")),
-                                standins=[str(name)[:80] for name in _as_list(answer.get("standins"))],
-                                not_functions=_not_functions(answer.get("not_functions"), self.expected))
+            report = messages.parse_loaded(answer, filenames, self.expected)
         except wire.WireTimeout:
             if deadline < self._load_deadline:
                 report = LoadReport(failure=f"it ran past its time limit ({self.limits.cell_seconds:g} s) and did not stop when interrupted")
             else:
-                report = LoadReport(failure=f"running the submission took longer than {self.load_seconds:g} s")
+                report = LoadReport(failure=self._out_of_load_time())
+            self._stop_worker()
+        except wire.WireClosed:
+            report = LoadReport(failure=f"the worker died while running the submission ({worker.kill(0.5)})")
             self._stop_worker()
         except wire.WireError as error:
-            report = LoadReport(failure=f"the worker died while running the submission ({worker.kill(0.5)})"
-                                if isinstance(error, wire.WireClosed) else f"the worker sent an invalid answer ({error})")
+            report = LoadReport(failure=f"it sent the grader an invalid message ({error}); "
+                                        "the submission must not write to the grader's channel")
             self._stop_worker()
         return report, running
+
+    def _out_of_load_time(self) -> str:
+        """Why a load ended at the load budget's end: the first run took too long, or the reloads used it up."""
+        if self.starts == 1:
+            return f"running the submission took longer than {self.load_seconds:g} s"
+        return (f"running the submission again, after its worker was stopped, took longer than the time left: "
+                f"all its runs together get {self.load_seconds:g} s")
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
         """One call of the student's `function`; see the class docstring for what it returns or raises."""
@@ -413,12 +482,10 @@ class StudentModule:
         self._discard_pending()
         if self._broken:
             raise StudentAbort(self._broken)
+        if self.calls_budget.remaining <= 0:
+            raise StudentAbort(self._out_of_call_time())
         if self._worker is None:
-            if self.restarts >= self.limits.max_restarts:
-                raise StudentAbort(f"the worker was restarted {self.restarts} times; no more calls are made")
-            self.restarts += 1
-            if self.load().failure:
-                raise StudentAbort(self._broken)
+            self._restart()
         arrays: list = []
         packed = [{"args": wire.pack(list(args), arrays), "kwargs": {k: wire.pack(v, arrays) for k, v in kwargs.items()}}
                   for args, kwargs in calls]
@@ -431,15 +498,35 @@ class StudentModule:
         self.calls += len(calls)
         self.calls_per_function[function] = self.calls_per_function.get(function, 0) + len(calls)
 
+    def _restart(self) -> None:
+        """Start a fresh worker for the next calls, if the budgets allow another run of the submission."""
+        if self.restarts >= self.limits.max_restarts:
+            raise StudentAbort(f"the worker was restarted {self.restarts} times; no more calls are made")
+        if self.load_budget.remaining < MIN_RELOAD_SECONDS:
+            raise StudentAbort(f"its worker was stopped, and the submission cannot be run again: all its runs together "
+                               f"get {self.load_seconds:g} s, and they used them up (restarted {self.restarts} times)")
+        self.restarts += 1
+        if self.load().failure:
+            raise StudentAbort(self._broken)
+
+    def _out_of_call_time(self) -> str:
+        return (f"the calls of the submission's functions together took longer than {self.limits.calls_seconds:g} s; "
+                "no more calls are made")
+
     def next_answer(self) -> Any:
         """The answer to the oldest call sent and not yet answered."""
         if not self._pending or self._worker is None:
             raise RuntimeError("next_answer() without a call in flight")
         function = self._pending.popleft()
+        started = time.monotonic()
+        wait = min(self.limits.call_seconds, self.calls_budget.remaining)
         try:
-            answer, result_arrays = wire.receive_message(self._worker.answers, time.monotonic() + self.limits.call_seconds)
+            header, result_arrays = wire.receive_message(self._worker.answers, started + wait)
+            answer = messages.parse_answer(header, result_arrays, {cell.filename for cell in self.cells})
         except wire.WireTimeout:
             self._stop_worker()
+            if wait < self.limits.call_seconds:
+                raise StudentAbort(self._out_of_call_time()) from None
             raise StudentAbort(f"{function} did not return within {self.limits.call_seconds:g} s") from None
         except wire.WireClosed:
             ended = self._stop_worker(grace=0.5)
@@ -447,7 +534,9 @@ class StudentModule:
         except wire.WireError as error:
             self._stop_worker()
             raise StudentAbort(f"{function} returned something that cannot be graded ({error})") from None
-        return self._answer(function, answer, result_arrays)
+        finally:
+            self.calls_budget.spend(time.monotonic() - started)
+        return self._answer(function, answer)
 
     def _discard_pending(self) -> None:
         while self._pending and self._worker is not None:
@@ -457,26 +546,19 @@ class StudentModule:
                 pass
         self._pending.clear()
 
-    def _answer(self, function: str, answer: dict, arrays: list) -> Any:
-        status = answer.get("status")
-        if status == "ok":
-            try:
-                return wire.unpack(answer.get("value"), arrays)
-            except wire.WireError as error:
-                raise StudentAbort(f"{function} returned something that cannot be graded ({error})") from None
-        if status == "raised":
-            where = answer.get("where") if isinstance(answer.get("where"), dict) else None
-            if answer.get("type") == "MemoryError":  # no retrying a memory hog: it costs seconds a call
+    def _answer(self, function: str, answer: messages.Answer) -> Any:
+        """The value of a parsed answer, or the exception that says why there is none."""
+        if answer.status == "ok":
+            return answer.value
+        if answer.status == "raised":
+            if answer.type_name == "MemoryError":  # no retrying a memory hog: it costs seconds a call
                 self._stop_worker()
                 limit = self.limits.address_space_bytes / (1 << 30)
                 raise StudentAbort(f"{function} ran out of memory (the limit is {limit:g} GiB)")
-            raise StudentRaised(str(answer.get("type"))[:80], str(answer.get("message"))[:500], where)
-        if status == "missing":
+            raise StudentRaised(answer.type_name, answer.message, answer.where)
+        if answer.status == "missing":
             raise StudentAbort(f"{self.module_name} does not define {function}")
-        if status == "unserialisable":
-            raise StudentAbort(f"{function} returned an object that cannot be read as numbers")
-        self._stop_worker()
-        raise StudentAbort(f"the worker sent an answer of unknown status {str(status)[:40]!r}")
+        raise StudentAbort(f"{function} returned an object that cannot be read as numbers")
 
     def _stop_worker(self, grace: float = 0.0) -> str:
         worker, self._worker = self._worker, None
@@ -511,8 +593,18 @@ def remove_stale_scratch() -> None:
         return
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir() and folder.owner() == _user_name():
+        if pid.isdigit() and not _alive(int(pid)) and _owned_by_this_user(folder):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _owned_by_this_user(folder: Path) -> bool:
+    """True if `folder` is a directory of this process's user. By number: a folder of a user
+    with no name (a worker's uid, another grader's test user) is someone else's, not a fault;
+    and another grader may remove it meanwhile."""
+    try:
+        return folder.is_dir() and folder.stat().st_uid == os.getuid()
+    except OSError:
+        return False
 
 
 def _process_state(pid: int | str) -> tuple[str, str] | None:
@@ -529,19 +621,3 @@ def _alive(pid: int) -> bool:
     """True if process `pid` exists and is not a zombie (a zombie's scratch folder is stale too)."""
     state = _process_state(pid)
     return state is not None and state[1] != "Z"
-
-
-def _user_name() -> str:
-    import pwd
-
-    return pwd.getpwuid(os.getuid()).pw_name
-
-
-def _not_functions(value: Any, expected: list[str]) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {name: str(value[name])[:80] for name in expected if name in value}
-
-
-def _as_list(value: Any) -> list:
-    return value if isinstance(value, list) else []

@@ -16,7 +16,7 @@ from pathlib import Path
 from grader.errors import UsageError
 from grader.notebook import NotebookError, looks_like_notebook, read_notebook_cells
 from grader.safe_read import FileRead, kind_of, link_reason, link_target_kind, open_folder, read_regular_file
-from grader.sandbox import Cell
+from grader.sandbox import MAX_CELLS, Cell
 
 MAX_CODE_BYTES = 5 << 20  # Python source: a .py file, or all of a notebook's code cells
 MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook's file, saved outputs (plots) included
@@ -119,6 +119,9 @@ def load_submission(path: Path, module: str, must_exist: bool = True) -> Submiss
             cells = tuple(read_notebook_cells(text, name))
         except NotebookError as error:
             return Submission(label, name, (), tuple(notes), str(error))
+        if len(cells) - 1 > MAX_CELLS:  # the first cell is the grader's prelude
+            return Submission(label, name, (), tuple(notes), f"{name} has {len(cells) - 1} code cells, over the limit "
+                              f"of {MAX_CELLS}: merge or delete cells (scratch work), save, and submit it again")
         code_bytes = sum(len(cell.source.encode("utf-8")) for cell in cells)
         if code_bytes > MAX_CODE_BYTES:
             return Submission(label, name, (), tuple(notes),

@@ -6,6 +6,12 @@ bytes. Reading checks the length before allocating, and an `.npy` frame is accep
 its header describes a plain numeric array (bool, int, uint or float; no fields, no objects)
 whose size matches the frame exactly. Nothing is ever unpickled.
 
+A JSON header is text in UTF-8 (non-ASCII characters are not escaped, so a submission's source
+in any script crosses at its own size). Reading a header bounds it before Python sees it as
+data: its size (`Limits.max_header_bytes`: 1 MiB for the worker's messages; the grader's
+requests may carry the whole submission), its nesting (MAX_JSON_DEPTH) and its integers (at
+most MAX_INT_DIGITS digits). Whatever breaks a bound is a WireError, never another exception.
+
 Values (arguments and results) are JSON trees whose leaves point at the message's arrays:
     {"t": "array", "i": 0}            an array (also a scalar returned by student code)
     {"t": "seq", "items": [...]}      a tuple or list
@@ -28,7 +34,12 @@ import numpy as np
 
 _LENGTH = struct.Struct(">Q")
 _ALLOWED_KINDS = "biuf"
-MAX_HEADER_BYTES = 1 << 20
+MAX_HEADER_BYTES = 1 << 20  # a message from the worker
+# A request from the trusted grader: the load request carries the submission's source, at most
+# 5 MiB (grader.submission.MAX_CODE_BYTES), which JSON may escape to 6 bytes a byte (`\u001f`).
+MAX_REQUEST_HEADER_BYTES = 32 << 20
+MAX_JSON_DEPTH = 32  # the deepest honest message (a call's arguments) nests about 10 levels
+MAX_INT_DIGITS = 20  # pack() sends an int only below 2**53 (16 digits)
 MAX_DEPTH = 3
 MAX_ITEMS = 16
 
@@ -52,6 +63,7 @@ class Limits:
     max_frame_bytes: int = 64 << 20
     max_elements: int = 4 << 20
     max_arrays: int = 32
+    max_header_bytes: int = MAX_HEADER_BYTES
 
 
 # --- frames -------------------------------------------------------------------------------
@@ -146,8 +158,57 @@ def decode_array(frame: bytes, max_elements: int) -> np.ndarray:
 
 def encode_message(header: dict, arrays: list[np.ndarray] = ()) -> list[bytes]:
     """The frames of a message: the JSON header (with the array count), then one `.npy` per array."""
-    body = dict(header, arrays=len(arrays))
-    return [json.dumps(body).encode("utf-8")] + [encode_array(a) for a in arrays]
+    return [encode_header(dict(header, arrays=len(arrays)))] + [encode_array(a) for a in arrays]
+
+
+def encode_header(body: dict) -> bytes:
+    """`body` as JSON in UTF-8, non-ASCII characters as they are (1 to 4 bytes each, not 6 to 12).
+
+    A string holding a lone surrogate (which UTF-8 cannot encode, say from a student's
+    exception message) makes the whole header escape its non-ASCII characters instead.
+    """
+    text = json.dumps(body, ensure_ascii=False)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(body).encode("ascii")
+
+
+def decode_header(frame: bytes) -> dict:
+    """The JSON object in a header frame, within the bounds on nesting and integers, or WireError."""
+    try:
+        header = json.loads(frame.decode("utf-8"), parse_int=_bounded_int)
+    except RecursionError:
+        raise WireError(f"invalid message header: nested deeper than {MAX_JSON_DEPTH} levels") from None
+    except (UnicodeDecodeError, ValueError) as error:  # json.JSONDecodeError is a ValueError
+        raise WireError(f"invalid message header: {str(error)[:200]}") from None
+    if not isinstance(header, dict):
+        raise WireError("a message header must be a JSON object")
+    if _depth(header) > MAX_JSON_DEPTH:
+        raise WireError(f"invalid message header: nested deeper than {MAX_JSON_DEPTH} levels")
+    return header
+
+
+def _bounded_int(text: str) -> int:
+    """json's hook for an integer literal: refuses one too long to be a count, an index or a line."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise WireError(f"invalid message header: an integer of {len(text.lstrip('-'))} digits")
+    return int(text)
+
+
+def _depth(tree: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON tree (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def send_message(fd: int, header: dict, arrays: list[np.ndarray] = ()) -> None:
@@ -156,14 +217,9 @@ def send_message(fd: int, header: dict, arrays: list[np.ndarray] = ()) -> None:
 
 def receive_message(reader: FrameReader, deadline: float | None = None, limits: Limits = Limits()) -> tuple[dict, list[np.ndarray]]:
     """The next message from `reader`: its JSON header and its validated arrays."""
-    try:
-        header = json.loads(reader.read_frame(deadline, MAX_HEADER_BYTES).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise WireError(f"invalid message header: {error}") from None
-    if not isinstance(header, dict):
-        raise WireError("a message header must be a JSON object")
+    header = decode_header(reader.read_frame(deadline, limits.max_header_bytes))
     count = header.get("arrays")
-    if not isinstance(count, int) or not 0 <= count <= limits.max_arrays:
+    if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= limits.max_arrays:
         raise WireError(f"invalid array count {count!r}")
     arrays = [decode_array(reader.read_frame(deadline, limits.max_frame_bytes), limits.max_elements) for _ in range(count)]
     return header, arrays
@@ -200,7 +256,7 @@ def unpack(tree: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
     kind = tree.get("t")
     if kind == "array":
         index = tree.get("i")
-        if not isinstance(index, int) or not 0 <= index < len(arrays):
+        if not _is_index(index, len(arrays)):
             raise WireError("value refers to a missing array")
         return arrays[index]
     if kind == "seq":
@@ -214,8 +270,16 @@ def unpack(tree: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
             raise WireError("invalid JSON leaf")
         return value
     if kind == "other":
-        return Opaque(str(tree.get("type", "object"))[:100])
-    raise WireError(f"unknown value kind {kind!r}")
+        type_name = tree.get("type", "object")
+        if not isinstance(type_name, str):
+            raise WireError("invalid type name of a returned object")
+        return Opaque(type_name[:100])
+    raise WireError(f"unknown value kind {str(kind)[:40]!r}")
+
+
+def _is_index(value: Any, size: int) -> bool:
+    """True if `value` is an int (not a bool) in [0, size)."""
+    return type(value) is int and 0 <= value < size
 
 
 @dataclass(frozen=True)

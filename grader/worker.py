@@ -73,8 +73,8 @@ def _describe(error: BaseException, filenames: set[str]) -> dict:
     except BaseException:  # a student exception whose __str__ raises
         message = "<unprintable message>"
     where = None
-    if isinstance(error, SyntaxError) and error.filename in filenames:
-        where = {"file": error.filename, "line": error.lineno}
+    if isinstance(error, SyntaxError) and isinstance(error.filename, str) and error.filename in filenames:
+        where = {"file": error.filename, "line": error.lineno if type(error.lineno) is int else None}
     traceback = error.__traceback__
     while traceback is not None:
         if traceback.tb_frame.f_code.co_filename in filenames:
@@ -175,7 +175,8 @@ def confine(config: dict) -> list[str]:
 def serve(in_fd: int, out_fd: int, applied: list[str]) -> None:
     wire.send_message(out_fd, {"op": "ready", "layers": applied})
     requests = wire.FrameReader(in_fd)
-    request_limits = wire.Limits(max_arrays=4096)  # requests come from the trusted grader
+    # requests come from the trusted grader; the load request carries the whole submission
+    request_limits = wire.Limits(max_arrays=4096, max_header_bytes=wire.MAX_REQUEST_HEADER_BYTES)
     header, _ = wire.receive_message(requests, limits=request_limits)
     cells = header["cells"]
     filenames = {cell["filename"] for cell in cells}
@@ -185,11 +186,11 @@ def serve(in_fd: int, out_fd: int, applied: list[str]) -> None:
     standins.install(filenames)
     errors = run_cells(module, cells, filenames, header, out_fd)
     standins.set_loading(False)
-    defined = sorted(name for name, value in vars(module).items() if callable(value) and not name.startswith("__"))
-    not_functions = {name: type(vars(module)[name]).__name__[:80] for name in header.get("expected", [])[:500]
-                     if name in vars(module) and not callable(vars(module)[name])}
-    wire.send_message(out_fd, {"op": "loaded", "errors": errors, "defined": defined[:500], "standins": standins.used()[:50],
-                               "not_functions": not_functions})
+    expected = header.get("expected", [])[:500]
+    wire.send_message(out_fd, {"op": "loaded", "errors": errors, "defined": defined_functions(module, expected),
+                               "standins": [name[:80] for name in standins.used()[:50]],
+                               "not_functions": {name: type(vars(module)[name]).__name__[:80] for name in expected
+                                                 if name in vars(module) and not callable(vars(module)[name])}})
 
     while True:
         try:
@@ -198,6 +199,14 @@ def serve(in_fd: int, out_fd: int, applied: list[str]) -> None:
             return
         for call in request["calls"]:
             wire.write_frames(out_fd, answer_call(module, request["function"], call, arrays, filenames))
+
+
+def defined_functions(module: types.ModuleType, expected: list[str]) -> list[str]:
+    """The names of the module's functions (callables), the expected ones first, so that the
+    500 sent always include them; names over 200 characters are left out."""
+    names = [name for name, value in vars(module).items()
+             if isinstance(name, str) and callable(value) and not name.startswith("__") and len(name) <= 200]
+    return sorted(names, key=lambda name: (name not in expected, name))[:500]
 
 
 def answer_call(module: types.ModuleType, name: str, call: dict, arrays: list, filenames: set[str]) -> list[bytes]:
@@ -227,6 +236,8 @@ def main(config: dict) -> None:
     try:
         applied = confine(config)
         serve(*config["fds"], applied)
+    except wire.WireClosed:  # the grader stopped listening: it is ending this worker
+        pass
     except BaseException:  # a fault of the worker itself (the student's exceptions are caught in serve)
         import traceback
 
