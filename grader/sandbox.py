@@ -8,12 +8,15 @@ looks at it: a message that is not what an honest worker sends is the student's 
 Time is bounded per submission, however many workers it takes: all runs of the submission
 (the first load and every reload after a restart) share one load budget (`load_seconds`) and
 one top-level budget (`top_level_seconds`), and all calls share `calls_seconds` of waiting for
-answers. With at most MAX_CELLS code cells, the worst case is in `worst_case_seconds`.
+answers, of which one function's calls may take `function_seconds` (so that a slow function
+cannot starve the others). With at most MAX_CELLS code cells, the worst case is in
+`worst_case_seconds`.
 """
 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import functools
 import json
 import os
@@ -40,6 +43,7 @@ class SandboxLimits:
 
     call_seconds: float = 2.0
     calls_seconds: float = 60.0  # waiting for answers, all calls of the submission together
+    function_seconds: float = 10.0  # waiting for answers, all calls of one function together
     load_seconds: float = 10.0  # for all runs of the submission together, plus what its cells may take:
     cell_seconds: float = 3.0  # for the top-level code of one cell (a .py file is one cell)
     top_level_seconds: float = 30.0  # for the top-level code of all cells of all runs together; then each cell gets
@@ -335,6 +339,7 @@ class StudentModule:
         self._worker: _WorkerProcess | None = None
         remove_stale_scratch()
         self._scratch = tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        self._scratch_lock = _lock_folder(self._scratch.name)  # says "in use" to graders that clean up
         self._broken: str | None = None
         self._pending: deque[str] = deque()
         self._load_deadline = 0.0
@@ -343,6 +348,7 @@ class StudentModule:
         self.load_budget = TimeBudget(load_budget_seconds(limits, len(cells)))  # every run of the submission
         self.top_level_budget = TimeBudget(limits.top_level_seconds)  # the cells' top-level code, in every run
         self.calls_budget = TimeBudget(limits.calls_seconds)  # waiting for answers, every call
+        self.function_budgets: dict[str, TimeBudget] = {}  # waiting for answers, per function
         self.applied_layers: list[str] = []
 
     @property
@@ -484,6 +490,8 @@ class StudentModule:
             raise StudentAbort(self._broken)
         if self.calls_budget.remaining <= 0:
             raise StudentAbort(self._out_of_call_time())
+        if self._function_budget(function).remaining <= 0:
+            raise StudentAbort(self._out_of_function_time(function))
         if self._worker is None:
             self._restart()
         arrays: list = []
@@ -509,6 +517,14 @@ class StudentModule:
         if self.load().failure:
             raise StudentAbort(self._broken)
 
+    def _function_budget(self, function: str) -> TimeBudget:
+        """The time all calls of `function` share: a slow function cannot use up the others' time."""
+        return self.function_budgets.setdefault(function, TimeBudget(self.limits.function_seconds))
+
+    def _out_of_function_time(self, function: str) -> str:
+        return (f"the calls of {function} together took longer than {self.limits.function_seconds:g} s "
+                "(a right answer takes milliseconds a call); no more calls of it are made")
+
     def _out_of_call_time(self) -> str:
         return (f"the calls of the submission's functions together took longer than {self.limits.calls_seconds:g} s; "
                 "no more calls are made")
@@ -519,14 +535,17 @@ class StudentModule:
             raise RuntimeError("next_answer() without a call in flight")
         function = self._pending.popleft()
         started = time.monotonic()
-        wait = min(self.limits.call_seconds, self.calls_budget.remaining)
+        function_budget = self._function_budget(function)
+        wait = min(self.limits.call_seconds, self.calls_budget.remaining, function_budget.remaining)
         try:
             header, result_arrays = wire.receive_message(self._worker.answers, started + wait)
             answer = messages.parse_answer(header, result_arrays, {cell.filename for cell in self.cells})
         except wire.WireTimeout:
             self._stop_worker()
             if wait < self.limits.call_seconds:
-                raise StudentAbort(self._out_of_call_time()) from None
+                out_of_function_time = function_budget.remaining <= self.calls_budget.remaining
+                raise StudentAbort(self._out_of_function_time(function) if out_of_function_time
+                                   else self._out_of_call_time()) from None
             raise StudentAbort(f"{function} did not return within {self.limits.call_seconds:g} s") from None
         except wire.WireClosed:
             ended = self._stop_worker(grace=0.5)
@@ -536,6 +555,7 @@ class StudentModule:
             raise StudentAbort(f"{function} returned something that cannot be graded ({error})") from None
         finally:
             self.calls_budget.spend(time.monotonic() - started)
+            function_budget.spend(time.monotonic() - started)
         return self._answer(function, answer)
 
     def _discard_pending(self) -> None:
@@ -572,6 +592,9 @@ class StudentModule:
     def close(self) -> None:
         self._stop_worker()
         self._scratch.cleanup()
+        if self._scratch_lock is not None:
+            os.close(self._scratch_lock)
+            self._scratch_lock = None
 
     def __enter__(self) -> "StudentModule":
         return self
@@ -593,8 +616,27 @@ def remove_stale_scratch() -> None:
         return
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and _owned_by_this_user(folder):
+        if not (pid.isdigit() and not _alive(int(pid)) and _owned_by_this_user(folder)):
+            continue
+        lock = _lock_folder(str(folder))  # a grader in another PID namespace may still be using it
+        if lock is not None:
             shutil.rmtree(folder, ignore_errors=True)
+            os.close(lock)
+
+
+def _lock_folder(path: str) -> int | None:
+    """An open descriptor of the folder `path` holding an exclusive flock, or None when another
+    process holds it (or the folder is gone). The lock lasts until the descriptor is closed."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
 
 
 def _owned_by_this_user(folder: Path) -> bool:
