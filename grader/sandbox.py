@@ -20,6 +20,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Any, Sequence
 
 from grader import isolation, wire
@@ -154,7 +155,8 @@ class _WorkerProcess:
         config = {
             "fds": [to_worker_r, from_worker_w],
             "path": isolation.import_roots(),
-            "uid": confinement.worker_uid if confinement.bwrap else None,
+            "uid": confinement.worker_uid,
+            "capabilities": confinement.capabilities,
             "limits": {"cpu_seconds": limits.cpu_seconds, "address_space_bytes": limits.address_space_bytes,
                        "file_size_bytes": limits.file_size_bytes, "open_files": limits.open_files,
                        "processes": limits.processes},
@@ -165,16 +167,14 @@ class _WorkerProcess:
         isolation.harden_grader()
         python = os.path.realpath(sys.executable) if confinement.bwrap else sys.executable
         command = [python, "-I", "-c", BOOTSTRAP, json.dumps(config)]
-        popen_user = {}
         if confinement.bwrap:
             command = isolation.bwrap_prefix(confinement, limits.scratch_bytes, env) + command
-        elif confinement.worker_uid is not None:
+        elif confinement.worker_uid is not None:  # the worker changes uid itself, after emptying its bounding set
             os.chown(scratch, confinement.worker_uid, confinement.worker_uid)
-            popen_user = {"user": confinement.worker_uid, "group": confinement.worker_uid, "extra_groups": []}
         try:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-                pass_fds=(to_worker_r, from_worker_w), cwd=scratch, env=env, start_new_session=True, **popen_user,
+                pass_fds=(to_worker_r, from_worker_w), cwd=scratch, env=env, start_new_session=True,
             )
         finally:
             for fd in (to_worker_r, from_worker_w, output_w):
@@ -511,8 +511,20 @@ def remove_stale_scratch() -> None:
         return
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)) and folder.is_dir() and folder.owner() == _user_name():
+        if pid.isdigit() and not _alive(int(pid)) and _owned_folder(folder):
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _owned_folder(path: Path) -> bool:
+    """Whether `path` is a folder (not a link) of this uid, or, for root, of a worker's uid (root
+    hands scratch to the worker); False if it vanished. By uid, not by name: a uid without a
+    name (a worker's, another user's) must not stop grading."""
+    try:
+        info = path.lstat()
+    except OSError:  # another grader removed it first
+        return False
+    workers = range(isolation.WORKER_UID_BASE, isolation.WORKER_UID_BASE + 1000) if os.getuid() == 0 else ()
+    return S_ISDIR(info.st_mode) and (info.st_uid == os.getuid() or info.st_uid in workers)
 
 
 def _process_state(pid: int | str) -> tuple[str, str] | None:
@@ -529,12 +541,6 @@ def _alive(pid: int) -> bool:
     """True if process `pid` exists and is not a zombie (a zombie's scratch folder is stale too)."""
     state = _process_state(pid)
     return state is not None and state[1] != "Z"
-
-
-def _user_name() -> str:
-    import pwd
-
-    return pwd.getpwuid(os.getuid()).pw_name
 
 
 def _not_functions(value: Any, expected: list[str]) -> dict[str, str]:
