@@ -109,7 +109,8 @@ def _lock_securebits(uid_will_change: bool) -> None:
         _prctl(_PR_SET_SECUREBITS, bits)
 
 
-def _change_uid(uid: int) -> None:
+def change_uid(uid: int) -> None:
+    """Become `uid` (from root), with no supplementary groups."""
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
@@ -137,7 +138,7 @@ def drop(uid: int | None = None) -> None:
         if error.errno != errno.EINVAL:  # EINVAL: a kernel without ambient capabilities
             raise
     if uid is not None:
-        _change_uid(uid)
+        change_uid(uid)
     _clear_sets()
     _prctl(_PR_SET_NO_NEW_PRIVS, 1)
     left = {name: hex(mask) for name, mask in sets().items() if mask and name != "bounding"}

@@ -2,10 +2,10 @@
 
 Started by `grader.sandbox` (see BOOTSTRAP) with a JSON configuration. Before any student
 code runs it drops every capability and, when started as root with a uid to use, changes to
-that uid; applies its resource limits, imports numpy, restricts itself with Landlock and seccomp where asked, and
-says "ready". Then it runs the submission's cells into a module and answers one call at a
-time over the wire. It never sees the reference, the checks or hypothesis: it only
-knows the names of functions and the arrays it is given.
+that uid; then it applies its resource limits, restricts itself with Landlock and seccomp
+where asked, and says "ready". Then it runs the submission's cells into a module and answers
+one call at a time over the wire. It never sees the reference, the checks or hypothesis: it
+only knows the names of functions and the arrays it is given.
 
 Its stdout and stderr belong to the student (the parent captures them, bounded, and never
 parses them); answers go over the separate descriptor OUT.
@@ -157,11 +157,9 @@ def confine(config: dict) -> list[str]:
     applied = []
     uid = config.get("uid") if os.getuid() == 0 else None
     if config.get("capabilities"):
-        capabilities.drop(uid)  # the bounding set first, while this process may still drop it
+        capabilities.drop(uid)  # changes the uid too, after emptying the bounding set (which needs root)
     elif uid is not None:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
+        capabilities.change_uid(uid)
     if uid is not None:
         applied.append(f"uid {uid}")
     if config.get("capabilities"):

@@ -33,6 +33,8 @@ from grader.errors import UsageError
 
 USERS = ["root", "unprivileged"] if unprivileged.available() else ["current user"]
 SETUPS = [(user, level, True) for user in USERS for level in available_levels()] + [(user, "auto", False) for user in USERS]
+if unprivileged.available() and not isolation._readable_by_others(list(isolation.worker_paths())):
+    SETUPS.append(("root readable python", "auto", False))  # root drops uid without bubblewrap: in the worker itself
 ZERO_CAPABILITIES = {"eff": 0, "prm": 0, "inh": 0, "amb": 0, "nnp": 1}
 
 
@@ -42,7 +44,8 @@ def setup_id(setup) -> str:
 
 
 class Wrapper:
-    """Runs a command as `user`, and with a PATH that holds no bubblewrap unless `with_bwrap` (picklable)."""
+    """Runs a command as `user` (root, unprivileged, or root where the interpreter is readable by
+    other users), and with a PATH that holds no bubblewrap unless `with_bwrap` (picklable)."""
 
     def __init__(self, user: str, with_bwrap: bool, scratch: str):
         self.user, self.with_bwrap, self.scratch = user, with_bwrap, scratch
@@ -52,6 +55,8 @@ class Wrapper:
             command = ["/usr/bin/env", f"PATH={self.scratch}/empty-bin", *command]
         if self.user == "unprivileged":
             command = unprivileged.as_unprivileged(command, f"{self.scratch}/holds")
+        elif self.user == "root readable python":  # root, where the interpreter is readable by other users
+            command = unprivileged.as_unprivileged(command, f"{self.scratch}/holds", uid=0)
         return command
 
 
@@ -105,7 +110,7 @@ def test_student_code_runs_without_any_capability(probed, setup):
     found = privilege_probes.capability_fields(probes["caps"])
     assert {name: found[name] for name in ZERO_CAPABILITIES} == ZERO_CAPABILITIES, probes["caps"]
     layers = probed[setup]["results"]["extra_data"]["isolation"]["layers"]
-    if setup[0] == "root" or "bwrap" in layers:
+    if setup[0].startswith("root") or "bwrap" in layers:
         assert found["bnd"] == 0, probes["caps"]  # what an exec could regain: nothing
     else:
         assert found["uid"] != 0  # an unprivileged grader cannot empty its bounding set; no_new_privs makes it moot
@@ -139,9 +144,14 @@ def test_the_process_that_started_the_worker_is_out_of_reach(probed, setup):
 
 
 @pytest.mark.parametrize("setup", SETUPS, ids=setup_id)
-def test_results_record_the_capability_drop(probed, setup):
-    extra = probed[setup]["results"]["extra_data"]
+def test_results_record_the_capability_drop_and_the_uid(probed, setup):
+    extra, probes = probed[setup]["results"]["extra_data"], probed[setup]["probes"]
     assert "no capabilities" in extra["isolation"]["layers"] and "no capabilities" in extra["worker_layers"]
+    uid = privilege_probes.capability_fields(probes["caps"])["uid"]
+    if any(layer.startswith("uid ") for layer in extra["worker_layers"]):
+        assert f"uid {uid}" in extra["worker_layers"]
+    if setup == ("root readable python", "auto", False):
+        assert uid != 0 and "bwrap" not in extra["isolation"]["layers"]  # the worker changed uid itself
 
 
 def _run_python(code: str) -> subprocess.CompletedProcess:
