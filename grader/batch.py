@@ -4,7 +4,8 @@ Each student's outputs go to `OUT/<student>/`: results.json, feedback.md, feedba
 written last, record.json (what the gradebook needs, and the digests of the submission and
 the assignment it was graded from). Every file is written atomically, so a run that is
 stopped (Ctrl-C, kill -9) leaves each student either complete or untouched; the next run
-reuses every complete student whose digests still match and grades the rest.
+reuses every complete student whose digests still match and grades the rest, and the
+students whose record is a fault of the grader.
 
 Grading runs in `jobs` processes that load the assignment once. A job that dies takes only
 its in-flight students with it: they are graded again in a fresh pool, and a student who
@@ -79,12 +80,13 @@ def plan(assignment: Assignment, folder: Path, out: Path, force: bool) -> BatchP
 
 
 def _complete_record(folder: Path, key: dict) -> dict | None:
-    """The record in `folder` if it matches `key` and every student file is there; else None."""
+    """The record in `folder` if it matches `key`, is a grading (not a fault of the grader, which
+    is never kept: that student is graded again) and every student file is there; else None."""
     try:
         record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or record.get("key") != key:
+    if not isinstance(record, dict) or record.get("key") != key or record.get("status") == "grader fault":
         return None
     if not all((folder / name).is_file() for name in STUDENT_FILES):
         return None

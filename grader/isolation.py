@@ -6,6 +6,9 @@ Layers, weakest first (each detected at start-up, used when present and asked fo
   the grader is a child subreaper and non-dumpable. Always.
 - `rlimits`: CPU time, address space, file size, open files, processes, no core; BLAS threads 1. Always.
 - `uid`: a dedicated unprivileged uid for the worker when the grader runs as root.
+- `no capabilities`: the worker empties its capability sets (the bounding set too, when it
+  starts as root), locks the securebits and sets no_new_privs (Linux). A root worker that
+  cannot change uid is still uid 0, but one without any capability.
 - `bwrap`: bubblewrap: a read-only allow-listed filesystem (the interpreter, numpy, the
   worker's own code; never the reference or the checks), size-limited private /tmp and
   /dev/shm, no network, its own PID namespace, killed with the grader.
@@ -31,7 +34,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from grader import landlock, seccomp
+from grader import capabilities, landlock, seccomp
 from grader.errors import UsageError
 
 LEVELS = ("auto", "strict", "landlock", "bwrap")
@@ -48,6 +51,7 @@ class Isolation:
     landlock_abi: int = 0
     seccomp: bool = False
     worker_uid: int | None = None
+    capabilities: bool = False
     missing: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -55,6 +59,8 @@ class Isolation:
         layers = ["process", "rlimits"]
         if self.worker_uid is not None:
             layers.append(f"uid {self.worker_uid}")
+        if self.capabilities:
+            layers.append(capabilities.LAYER)
         if self.bwrap:
             layers.append("bwrap")
         if self.landlock_abi:
@@ -94,8 +100,8 @@ def _bwrap_works(as_root: bool) -> str | None:
 def _bwrap_namespace_flags(as_root: bool) -> list[str]:
     common = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
               "--die-with-parent", "--new-session"]
-    if as_root:  # no user namespace: the worker drops to its own uid inside, which needs these two capabilities
-        return common + ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    if as_root:  # no user namespace: inside, the worker empties its bounding set (CAP_SETPCAP) and changes uid
+        return common + ["--cap-drop", "ALL", "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
     return common + ["--unshare-user", "--disable-userns"]
 
 
@@ -151,11 +157,17 @@ def choose(level: str = "auto") -> Isolation:
             uid = WORKER_UID_BASE + os.getpid() % 1000
         elif level in ("auto", "strict"):
             missing.append("uid (the Python interpreter is not readable by other users, and bwrap is missing)")
+    drops_capabilities = capabilities.available()
+    if not drops_capabilities:
+        missing.append("no capabilities (capabilities cannot be dropped on this platform)")
     isolation = Isolation(level=level, bwrap=use_bwrap, landlock_abi=abi if use_landlock else 0,
-                          seccomp=use_seccomp, worker_uid=uid,
+                          seccomp=use_seccomp, worker_uid=uid, capabilities=drops_capabilities,
                           missing=tuple(missing) if level in ("auto", "strict") else ())
     if level == "strict" and not isolation.filesystem_barrier:
         raise UsageError("--isolation strict: no filesystem barrier here (install bubblewrap, or use a kernel with Landlock)")
+    if level == "strict" and is_root and uid is None and not drops_capabilities:
+        raise UsageError("--isolation strict: the worker would run as root with every capability "
+                         "(it can neither change uid nor drop its capabilities here)")
     return isolation
 
 

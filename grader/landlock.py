@@ -1,7 +1,7 @@
 """Landlock (Linux ≥ 5.13) from Python with ctypes: restrict this process's own file access.
 
 After `restrict(read_paths, write_paths)` the process (and its children) can read and execute
-only beneath `read_paths`, write only beneath `write_paths`, and, where the kernel's Landlock
+only beneath `read_paths`, write only beneath `write_paths` (never a device node), and, where the kernel's Landlock
 ABI allows, make no TCP connection or bind (ABI 4), reach no abstract unix socket outside and
 signal no process outside its domain (ABI 6). No privilege or package is needed.
 """
@@ -76,8 +76,9 @@ def restrict(read_paths: list[str], write_paths: list[str]) -> int:
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
     read_rights = _EXECUTE | _READ_FILE | _READ_DIR
+    write_rights = handled & ~(_MAKE_CHAR | _MAKE_BLOCK)  # handled, never allowed: no device node anywhere
     try:
-        for paths, rights in ((read_paths, read_rights), (write_paths, handled)):
+        for paths, rights in ((read_paths, read_rights), (write_paths, write_rights)):
             for path in paths:
                 try:
                     fd = os.open(path, os.O_PATH | os.O_CLOEXEC)

@@ -29,6 +29,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISDIR
 from typing import Any, Sequence
 
 from grader import isolation, messages, wire
@@ -187,7 +188,8 @@ class _WorkerProcess:
         config = {
             "fds": [to_worker_r, from_worker_w],
             "path": isolation.import_roots(),
-            "uid": confinement.worker_uid if confinement.bwrap else None,
+            "uid": confinement.worker_uid,
+            "capabilities": confinement.capabilities,
             "limits": {"cpu_seconds": limits.cpu_seconds, "address_space_bytes": limits.address_space_bytes,
                        "file_size_bytes": limits.file_size_bytes, "open_files": limits.open_files,
                        "processes": limits.processes},
@@ -198,16 +200,14 @@ class _WorkerProcess:
         isolation.harden_grader()
         python = os.path.realpath(sys.executable) if confinement.bwrap else sys.executable
         command = [python, "-I", "-c", BOOTSTRAP, json.dumps(config)]
-        popen_user = {}
         if confinement.bwrap:
             command = isolation.bwrap_prefix(confinement, limits.scratch_bytes, env) + command
-        elif confinement.worker_uid is not None:
+        elif confinement.worker_uid is not None:  # the worker changes uid itself, after emptying its bounding set
             os.chown(scratch, confinement.worker_uid, confinement.worker_uid)
-            popen_user = {"user": confinement.worker_uid, "group": confinement.worker_uid, "extra_groups": []}
         try:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-                pass_fds=(to_worker_r, from_worker_w), cwd=scratch, env=env, start_new_session=True, **popen_user,
+                pass_fds=(to_worker_r, from_worker_w), cwd=scratch, env=env, start_new_session=True,
             )
         finally:
             for fd in (to_worker_r, from_worker_w, output_w):
@@ -616,7 +616,7 @@ def remove_stale_scratch() -> None:
         return
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*-*"):
         pid = folder.name[len(SCRATCH_PREFIX):].split("-", 1)[0]
-        if not (pid.isdigit() and not _alive(int(pid)) and _owned_by_this_user(folder)):
+        if not (pid.isdigit() and not _alive(int(pid)) and _owned_folder(folder)):
             continue
         lock = _lock_folder(str(folder))  # a grader in another PID namespace may still be using it
         if lock is not None:
@@ -639,14 +639,16 @@ def _lock_folder(path: str) -> int | None:
     return fd
 
 
-def _owned_by_this_user(folder: Path) -> bool:
-    """True if `folder` is a directory of this process's user. By number: a folder of a user
-    with no name (a worker's uid, another grader's test user) is someone else's, not a fault;
-    and another grader may remove it meanwhile."""
+def _owned_folder(path: Path) -> bool:
+    """Whether `path` is a folder (not a link) of this uid, or, for root, of a worker's uid (root
+    hands scratch to the worker); False if it vanished. By uid, not by name: a uid without a
+    name (a worker's, another user's) must not stop grading."""
     try:
-        return folder.is_dir() and folder.stat().st_uid == os.getuid()
-    except OSError:
+        info = path.lstat()
+    except OSError:  # another grader removed it first
         return False
+    workers = range(isolation.WORKER_UID_BASE, isolation.WORKER_UID_BASE + 1000) if os.getuid() == 0 else ()
+    return S_ISDIR(info.st_mode) and (info.st_uid == os.getuid() or info.st_uid in workers)
 
 
 def _process_state(pid: int | str) -> tuple[str, str] | None:

@@ -1,11 +1,11 @@
 """The untrusted side: a child process that runs the student's code and answers calls.
 
 Started by `grader.sandbox` (see BOOTSTRAP) with a JSON configuration. Before any student
-code runs it drops to its own uid (when started as root inside bubblewrap), applies its
-resource limits, imports numpy, restricts itself with Landlock and seccomp where asked, and
-says "ready". Then it runs the submission's cells into a module and answers one call at a
-time over the wire. It never sees the reference, the checks or hypothesis: it only
-knows the names of functions and the arrays it is given.
+code runs it drops every capability and, when started as root with a uid to use, changes to
+that uid; then it applies its resource limits, restricts itself with Landlock and seccomp
+where asked, and says "ready". Then it runs the submission's cells into a module and answers
+one call at a time over the wire. It never sees the reference, the checks or hypothesis: it
+only knows the names of functions and the arrays it is given.
 
 Its stdout and stderr belong to the student (the parent captures them, bounded, and never
 parses them); answers go over the separate descriptor OUT.
@@ -25,7 +25,7 @@ import types
 
 import numpy  # imported before any restriction, so all of it is loaded
 
-from grader import landlock, seccomp, standins, wire
+from grader import capabilities, landlock, seccomp, standins, wire
 
 # The modules the worker's own code relies on. Student code may monkeypatch them; their
 # original contents are put back after each piece of student code runs, so that a patch
@@ -63,6 +63,9 @@ def apply_limits(limits: dict) -> None:
             soft = hard = int(value)
             if which == resource.RLIMIT_CPU:
                 hard = soft + 1  # SIGXCPU first, SIGKILL a second later
+            ceiling = resource.getrlimit(which)[1]  # without capabilities a limit can only be lowered
+            if ceiling != resource.RLIM_INFINITY:
+                soft, hard = min(soft, ceiling), min(hard, ceiling)
             resource.setrlimit(which, (soft, hard))
 
 
@@ -152,12 +155,15 @@ def die_with_parent() -> None:
 def confine(config: dict) -> list[str]:
     """Apply the configured layers to this process, before any student code; the layers applied."""
     applied = []
-    uid = config.get("uid")
-    if uid is not None and os.getuid() == 0:
-        os.setgroups([])
-        os.setgid(uid)
-        os.setuid(uid)
+    uid = config.get("uid") if os.getuid() == 0 else None
+    if config.get("capabilities"):
+        capabilities.drop(uid)  # changes the uid too, after emptying the bounding set (which needs root)
+    elif uid is not None:
+        capabilities.change_uid(uid)
+    if uid is not None:
         applied.append(f"uid {uid}")
+    if config.get("capabilities"):
+        applied.append(capabilities.LAYER)
     die_with_parent()  # after the uid change, which clears it
     apply_limits(config.get("limits", {}))
     applied.append("rlimits")

@@ -34,8 +34,9 @@ def _blocking_ancestor(path: str) -> str | None:
     return None
 
 
-def as_unprivileged(command: list[str], hold_root: str) -> list[str]:
-    """`command`, wrapped so that it runs as UNPRIVILEGED_UID; `hold_root` is a scratch directory."""
+def as_unprivileged(command: list[str], hold_root: str, uid: int = UNPRIVILEGED_UID) -> list[str]:
+    """`command`, wrapped so that it runs as `uid`; `hold_root` is a scratch directory. With uid 0
+    it stays root, but on a machine where the interpreter is readable by other users."""
     needed = [os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), str(REPO)]
     script, moves, covered = [], [], {}
     for path in dict.fromkeys(needed):
@@ -49,7 +50,7 @@ def as_unprivileged(command: list[str], hold_root: str) -> list[str]:
         script.append(f"mount -t tmpfs -o mode=755 tmpfs {shlex.quote(blocker)}")
         for path, hold in pairs:
             moves += [f"mkdir -p {shlex.quote(path)}", f"mount --move {shlex.quote(hold)} {shlex.quote(path)}"]
-    drop = ["setpriv", f"--reuid={UNPRIVILEGED_UID}", f"--regid={UNPRIVILEGED_UID}", "--clear-groups", "--inh-caps=-all",
+    drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
             "--", "env", f"HOME={hold_root}"]
     script += moves + ["exec " + " ".join(shlex.quote(part) for part in drop + command)]
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", " && ".join(script)]
