@@ -234,7 +234,7 @@ def test_junit_xml_has_one_test_case_per_check(tmp_path):
     assert [c.get("classname") for c in cases] == [f"hw1.{t['tags'][0]}" for t in data["tests"]]
     failed = [c for c in cases if c.find("failure") is not None]
     assert len(failed) == sum(t["status"] == "failed" for t in data["tests"]) == int(suite.get("failures")) > 0
-    assert int(suite.get("tests")) == len(cases) == 56
+    assert int(suite.get("tests")) == len(cases) == len(data["tests"])
     first = next(t for t in data["tests"] if t["status"] == "failed")
     assert failed[0].find("failure").text == first["output"].split("\nHint:")[0]
     score = {p.get("name"): p.get("value") for p in suite.find("properties")}
@@ -249,7 +249,7 @@ def test_fail_under_exits_1_below_the_threshold_and_still_writes_every_report(tm
     assert completed.returncode == status
     assert results.is_file() and feedback.is_file() and junit.is_file()
     if status:
-        assert completed.stderr.strip().startswith("grader: score 73.") and "is below --fail-under 80" in completed.stderr
+        assert completed.stderr.strip().startswith("grader: score 67 ") and "is below --fail-under 80" in completed.stderr
 
 
 @pytest.mark.parametrize("args, message", [

@@ -41,7 +41,7 @@ def test_files_full_of_non_ascii_comments_up_to_the_limit_earn_full_marks(tmp_pa
         assert_valid_results(outcome["results"])
     for path in (accented, near_limit, accented_notebook):
         assert graded[path]["results"]["score"] == 100.0, (path.name, graded[path]["results"]["output"][:500])
-    assert "ça marche 🎉" in graded[accented_notebook]["results"]["output"]  # printed, not mangled
+    assert "ça marche 🎉" in graded[accented_notebook]["feedback"]  # printed, not mangled
     over = graded[over_limit]["results"]
     assert over["score"] == 0.0
     assert "over_limit.py is 5.0 MiB, over the limit of 5.0 MiB for Python source" in over["output"]

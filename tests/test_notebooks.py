@@ -42,7 +42,8 @@ def test_a_notebook_and_a_py_file_with_the_same_code_earn_the_same_scores(tmp_pa
     assert [t["status"] for t in from_notebook["tests"]] == [t["status"] for t in from_module["tests"]]
     scores = function_scores(from_notebook)
     assert scores["rnn_step"] == (8.0, 8.0) and scores["rnn_lm_loss"][0] == 0.0
-    assert 0 < scores["softmax"][0] < 6 and 0 < scores["nll_loss"][0] < 8
+    assert 0 < scores["softmax"][0] < 6  # right on moderate inputs, not at large magnitudes
+    assert scores["nll_loss"][0] == 0.0  # a sum where a mean is due: it never agrees, so its shape checks do not pay
 
 
 def test_the_bundled_notebook_example_matches_its_py_twin():

@@ -97,8 +97,9 @@ def fenced_block(text: str, indent: str = "") -> list[str]:
 
 
 def csv_cell(text: str) -> str:
-    """A CSV text cell that no spreadsheet evaluates: prefixed with `'` when it starts like a formula."""
-    text = str(text)
+    """A CSV text cell that no spreadsheet evaluates (prefixed with `'` when it starts like a
+    formula) and no terminal obeys (`plain_text`: no control character but newline and tab)."""
+    text = plain_text(str(text))
     return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 import functools
 
 import jinja2
+import markupsafe
 
 from grader.model import Report
 from grader.report.class_summary import ClassSummary
-from grader.report.escaping import url_path
+from grader.report.escaping import plain_text, url_path
 from grader.report.results_json import summary_text
 
 OUTPUT_EXCERPT_CHARS = 4000
@@ -25,12 +26,20 @@ OUTPUT_EXCERPT_CHARS = 4000
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
                                      autoescape=True, undefined=jinja2.StrictUndefined,
-                                     trim_blocks=True, lstrip_blocks=True)
+                                     trim_blocks=True, lstrip_blocks=True, finalize=_no_control_characters)
     environment.filters["points"] = lambda value: f"{round(float(value), 2):g}"
     environment.filters["percent"] = lambda value: f"{100 * float(value):.0f}%"
     environment.filters["seconds"] = lambda value: f"{float(value):.2f} s"
     environment.filters["url_path"] = url_path
     return environment
+
+
+def _no_control_characters(value):
+    """Every text a template prints, without control or bidi characters (`plain_text`): a page
+    read with `cat` or `less` cannot drive the terminal. Markup of our own is left as it is."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return plain_text(value)
+    return value
 
 
 def feedback_html(report: Report) -> str:
