@@ -30,6 +30,7 @@ class Gaming:
     code: str
     attacked: tuple[str, ...] = ()
     standalone: bool = False
+    says: str = ""  # what the feedback must say about it
 
 
 # Every function of hw1, answering without doing the work; `_answer(name, *args)` decides what.
@@ -195,7 +196,8 @@ else:
 CASES = [
     # --- points for nothing: the answer ignores or barely uses its inputs --------------------
     Gaming("ignore-inputs", "every function returns a fixed answer of the right shape (rows that sum to 1, a causal "
-           "lower triangle, a constant loss) and raises the contract's ValueErrors", "zero", _IGNORE_INPUTS, standalone=True),
+           "lower triangle, a constant loss) and raises the contract's ValueErrors", "zero", _IGNORE_INPUTS, standalone=True,
+           says="Passed, but not counted"),
     Gaming("echo-inputs", "every function returns something computed from its inputs (tanh of them, normalised where "
            "the output is a distribution) with the right shape and the contract's ValueErrors", "zero", _ECHO_INPUTS,
            standalone=True),
@@ -257,7 +259,7 @@ for _name in ("rnn_step", "rnn_forward", "rnn_step_backward", "rnn_backward", "s
     del globals()[_name]
 def __getattr__(name):
     return lambda *args, **kwargs: 0.0
-'''),
+''', says="does not define"),
     Gaming("homoglyph-function-name", "defines s\u043eftmax (Cyrillic o) and deletes softmax, hoping a lookup normalises names",
            "others", '''
 s\u043eftmax = softmax
@@ -400,10 +402,10 @@ _os.closerange(3, 256)
 '''),
     Gaming("stop-itself", "sends itself SIGSTOP inside a function", "others", '''
 import os as _os, signal as _signal
-def softmax(x, axis=-1):
+def self_attention(C, W_q, W_k, W_v, causal=True):
     _os.kill(_os.getpid(), _signal.SIGSTOP)
-    return x
-''', attacked=("softmax",)),
+    return C, C
+''', attacked=("self_attention",)),
     Gaming("exception-whose-str-never-ends", "raises an exception whose __str__ loops forever", "others", '''
 class _Endless(Exception):
     def __str__(self):
@@ -432,11 +434,13 @@ def _spin():
         pass
 _threading.Thread(target=_spin, daemon=True).start()
 '''),
-    Gaming("slow-loris", "answers every call just under the 2 s call limit, to make its grading take an hour", "others", '''
-import time as _time
-_honest_lm_inputs = lm_inputs_and_targets
-def lm_inputs_and_targets(token_ids, pad_id):
-    _time.sleep(1.9)
-    return _honest_lm_inputs(token_ids, pad_id)
-''', attacked=("lm_inputs_and_targets",)),
+    Gaming("slow-loris", "answers every call of the grader just under the 2 s call limit (its own module's calls go "
+           "fast), to make its grading take an hour and use up the time of the functions graded after it", "others", '''
+import sys as _sys, time as _time
+_honest_rnn_step = rnn_step
+def rnn_step(h_prev, c_t, W_h, W_c, nonlinearity="tanh"):
+    if _sys._getframe(1).f_globals is not globals():  # a call from the grader, not from rnn_forward
+        _time.sleep(1.9)
+    return _honest_rnn_step(h_prev, c_t, W_h, W_c, nonlinearity)
+''', attacked=("rnn_step",), says="the calls of rnn_step together took longer than 10 s"),
 ]

@@ -71,11 +71,12 @@ def test_gaming_earns_nothing_it_did_not_work_for(graded_class, case):
     everything = feedback + json.dumps(results)
     assert "BROKEN" not in everything, [line for line in everything.splitlines() if "BROKEN" in line][:3]
     assert SECRET not in everything
+    assert case.says in feedback
     scores = function_scores(results)
     if case.expect == "zero":
         assert results["score"] == 0, {name: s for name, (s, _) in scores.items() if s}
     elif case.expect == "others":
-        touched = set(case.attacked).union(*(CALLERS[name] for name in case.attacked))
+        touched = set(case.attacked).union(*(CALLERS[name] for name in case.attacked if case.id != "slow-loris"))
         assert all(scores[name][0] == 0 for name in case.attacked), {name: scores[name] for name in case.attacked}
         lost = {name for name in set(CONTRACT_POINTS) - touched if scores[name][0] < scores[name][1]}
         assert not lost, f"honest functions lost points: {sorted(lost)}"

@@ -208,3 +208,27 @@ def test_the_grader_ran_as_the_intended_user_with_the_intended_layers(corpus):
         assert "uid " in corpus["layers"]  # root hands the worker a uid of its own inside bubblewrap
     for run in corpus["runs"].values():
         assert run["results"]["extra_data"]["isolation"]["level"] == corpus["level"]
+
+
+@pytest.mark.parametrize("user", USERS)
+def test_a_machine_without_bubblewrap_gets_exactly_the_layers_of_the_landlock_setup(user):
+    """The corpus above is graded under `--isolation landlock` (no namespaces) by each user; a
+    machine without bubblewrap gives `auto` exactly those layers (as root: uid 0, no
+    capabilities, Landlock, seccomp), so that run is the no-bubblewrap run."""
+    from test_privileges import Wrapper
+
+    scratch = Path(tempfile.mkdtemp(prefix="no-bwrap-", dir="/tmp"))
+    try:
+        for directory in (scratch, scratch / "holds", scratch / "empty-bin"):
+            directory.mkdir(exist_ok=True)
+            directory.chmod(0o755)
+        who = "unprivileged" if user == "unprivileged" else "root"
+        without = run_grader("isolation", wrap=Wrapper(who, False, str(scratch)))
+        landlock = run_grader("isolation", "--isolation", "landlock", wrap=Wrapper(who, True, str(scratch)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    assert without.returncode == landlock.returncode == 0, without.stderr + landlock.stderr
+    layers = lambda completed: completed.stdout.split(":", 1)[1].split(";")[0].strip()  # noqa: E731
+    assert "bubblewrap is not installed" in without.stdout
+    assert layers(without) == layers(landlock)
+    assert "no capabilities" in layers(without) and "seccomp" in layers(without)
