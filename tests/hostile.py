@@ -24,7 +24,8 @@ CASES = [
     Hostile("infinite-loop-at-import", "import", "while True:\n    pass\n", "all"),  # stopped: what came before counts
     Hostile("infinite-loop-ignoring-the-alarm-at-import", "import",
             "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n", "none"),
-    Hostile("infinite-loop-in-function", "softmax", "def softmax(x, axis=-1):\n    while True:\n        pass\n", "others"),
+    Hostile("infinite-loop-in-function", "self_attention_backward",
+            "def self_attention_backward(dH, C, W_q, W_k, W_v, causal=True):\n    while True:\n        pass\n", "others"),
     Hostile("sleep-in-function", "qkv", "def qkv(C, W_q, W_k, W_v):\n    import time\n    time.sleep(3600)\n", "others"),
     Hostile("memory-bomb-at-import", "import", "hog = bytearray(8 << 30)\n", "all"),
     Hostile("memory-bomb-in-function", "log_softmax",

@@ -54,13 +54,3 @@ def as_unprivileged(command: list[str], hold_root: str, uid: int = UNPRIVILEGED_
             "--", "env", f"HOME={hold_root}"]
     script += moves + ["exec " + " ".join(shlex.quote(part) for part in drop + command)]
     return ["unshare", "--mount", "--propagation", "private", "sh", "-c", " && ".join(script)]
-
-
-class AsUnprivileged:
-    """A picklable wrapper: `AsUnprivileged(hold_root)(command)` is `as_unprivileged(command, hold_root)`."""
-
-    def __init__(self, hold_root: str):
-        self.hold_root = hold_root
-
-    def __call__(self, command: list[str]) -> list[str]:
-        return as_unprivileged(command, self.hold_root)
