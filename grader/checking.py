@@ -35,6 +35,27 @@ def _settings(max_examples: int) -> settings:
     )
 
 
+def draw_without_local_constants() -> None:
+    """Make hypothesis draw from its own constants only, never from the source of the modules
+    loaded here.
+
+    Hypothesis (since 6.131) mixes into its draws the literals it finds in every "local" module
+    loaded in the process: the grader's own modules, the assignment's checks and the reference.
+    It also caches them in `./.hypothesis/` of whatever folder the grader runs in. The cases
+    would then depend on which modules a process happens to have loaded (`grader grade`, a
+    `grade-all` job and Gradescope load different ones), and on the reference's text. With
+    this, a check's cases depend only on its seed, and the grader writes nothing where it is
+    run. Hypothesis versions without the feature are left as they are.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+    except ImportError:  # pragma: no cover - a hypothesis without this module
+        return
+    if hasattr(providers, "_get_local_constants") and hasattr(providers, "Constants"):
+        nothing = providers.Constants()
+        providers._get_local_constants = lambda: nothing
+
+
 def check_seed(check: Check) -> int:
     return zlib.crc32(check.name.encode("utf-8"))
 
@@ -122,6 +143,7 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
     without calling it again. A function's supporting checks pay only if one of its evidence
     checks passed (grader.scoring.count_supporting).
     """
+    draw_without_local_constants()
     points = check_points(checks, function_points)
     aborted = dict(missing)
     results = []

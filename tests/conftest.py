@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+pytest.register_assert_rewrite("hostile_suite")  # its tests are collected by two test files
+
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_PATH = REPO / "solutions" / "hw1" / "hw1.py"
 
