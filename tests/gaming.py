@@ -315,7 +315,7 @@ for _make, _name in ((_os.symlink, "soft.py"), (_os.link, "hard.py")):
     except OSError as error:
         print("HELD:", _name, error.errno)
 '''),
-    Gaming("spawn-a-reader", "runs cat, posix_spawn and os.system on the reference, outside Python's own file access",
+    Gaming("spawn-a-reader", "runs cat on the reference through subprocess and os.system, outside Python's own file access",
            "all", '''
 import os as _os, subprocess as _subprocess
 _target = "@REPO@/solutions/hw1/hw1.py"
