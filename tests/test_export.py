@@ -276,3 +276,24 @@ def test_each_checks_visibility_is_its_gradescope_test_visibility():
     tests = results_json(report)["tests"]
     assert [t["visibility"] for t in tests] == ["visible", "after_due_date", "after_published", "hidden"]
     assert all(t["tags"] == ["softmax"] and t["max_score"] == 1.5 for t in tests)
+
+
+def test_setup_sh_refuses_a_base_image_with_a_python_older_than_3_10(autograder_zip, tmp_path):
+    """Gradescope's Ubuntu 20.04 image has Python 3.8: setup.sh says which image to pick, in one
+    line, before it builds anything (apt-get and python3 are stand-ins that act as on that image)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "apt-get").write_text("#!/bin/sh\nexit 0\n")
+    (bin_dir / "python3").write_text('#!/bin/sh\ncase "$*" in --version) echo "Python 3.8.10";; *import\\ sys*) exit 1;; *) exit 0;; esac\n')
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    with zipfile.ZipFile(autograder_zip) as archive:
+        script = archive.read("setup.sh").decode()
+    root = tmp_path / "autograder"
+    root.mkdir()
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "AUTOGRADER_ROOT": str(root)}
+    completed = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 1
+    assert "needs Python 3.10 or newer" in completed.stderr and "Python 3.8.10" in completed.stderr
+    assert "Ubuntu 22.04" in completed.stderr and len(completed.stderr.strip().splitlines()) == 1
+    assert not (root / "grader-venv").exists()
