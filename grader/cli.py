@@ -253,7 +253,9 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     if args.out.resolve() == args.folder.resolve():
         raise UsageError("--out must not be the submissions folder itself: its student folders would be taken for students")
     batch_plan = plan(assignment, args.folder, args.out, args.force)
-    bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet, file=sys.stderr, dynamic_ncols=True,
+    # only those to grade count; with none (every student reused), no bar at all: the summary line says so
+    bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet or not batch_plan.keys, file=sys.stderr,
+               dynamic_ncols=True,
                desc=f"grading {len(batch_plan.keys)} of {len(batch_plan.students)}",
                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed} elapsed, ETA {remaining}]")
     try:
@@ -273,10 +275,16 @@ def _run_grade_all(args: argparse.Namespace) -> int:
         for warning in result.warnings:
             print(terminal_note(warning, "grader: warning: "), file=sys.stderr)
         mean = sum(r["score"] for r in result.records) / max(1, len(result.records))
-        print(f"{len(result.records)} students: graded {len(result.graded)}, reused {len(result.reused)} unchanged since the last run"
-              f"{f', {len(result.faults)} grader faults' if result.faults else ''}; mean score {mean:.2f} / {assignment.max_score:g}")
+        faults = f", {_count(len(result.faults), 'grader fault')}" if result.faults else ""
+        print(f"{_count(len(result.records), 'student')}: graded {len(result.graded)}, reused {len(result.reused)} "
+              f"unchanged since the last run{faults}; mean score {mean:.2f} / {assignment.max_score:g}")
         print(f"wrote {args.out / 'gradebook.csv'}, {args.out / 'summary.html'} and a folder per student")
     return EXIT_GRADER_FAULT if result.faults else EXIT_OK
+
+
+def _count(n: int, noun: str) -> str:
+    """`1 student`, `4 students`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _run_check(args: argparse.Namespace) -> int:

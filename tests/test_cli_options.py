@@ -1,4 +1,5 @@
-"""Options go wherever a user puts them: the real CLI, in a subprocess."""
+"""Options go wherever a user puts them, and a fully reused grade-all shows no empty progress bar:
+the real CLI, in a subprocess."""
 
 from __future__ import annotations
 
@@ -105,3 +106,29 @@ def test_a_wrong_option_is_one_line_and_exit_2(argv, message):
     lines = completed.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("grader: error: ") and message in lines[0], lines
 
+
+def test_grade_all_shows_a_bar_only_for_those_it_grades(tmp_path):
+    """Options between the positionals; the second run reuses everyone (no bar, the summary line
+    alone); a third, with one new student, has a bar for that one only."""
+    folder, out = tmp_path / "class", tmp_path / "out"
+    folder.mkdir()
+    shutil.copy(ALICE, folder / "alice.py")
+
+    def grade_all():
+        return run_grader("grade-all", "hw1", "--out", out, folder, "--jobs", "1")
+
+    first = grade_all()
+    assert first.returncode == 0, first.stderr
+    assert "grading 1 of 1" in first.stderr and "1/1" in first.stderr
+    assert first.stdout.startswith("1 student: graded 1, reused 0")
+
+    second = grade_all()
+    assert second.returncode == 0, second.stderr
+    assert "%|" not in second.stderr and "grading" not in second.stderr and "\r" not in second.stderr
+    assert second.stdout.splitlines()[0] == "1 student: graded 0, reused 1 unchanged since the last run; mean score 100.00 / 100"
+
+    shutil.copy(ALICE, folder / "bob.py")
+    third = grade_all()
+    assert third.returncode == 0, third.stderr
+    assert "grading 1 of 2" in third.stderr and "1/1" in third.stderr and "/2" not in third.stderr
+    assert third.stdout.startswith("2 students: graded 1, reused 1")
