@@ -154,12 +154,13 @@ def _run_checks(args: argparse.Namespace) -> int:
 
 
 def _confinement(level: str, quiet: bool):
-    """The isolation for `level`, with a warning on stderr naming the layers this machine lacks."""
+    """The isolation for `level`; unless `quiet`, one warning on stderr per layer this machine lacks
+    (called once per command: grade-all's jobs choose the same layers without a word)."""
     from grader.isolation import choose
 
     confinement = choose(level)
-    if confinement.missing and not quiet:
-        print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
+    if confinement.warnings and not quiet:
+        print(confinement.warning_text(), file=sys.stderr)
     return confinement
 
 
@@ -228,7 +229,7 @@ def _run_grade(args: argparse.Namespace) -> int:
         write_atomic(args.junit_xml, junit_xml(report))
     if not args.quiet:
         print(terminal_table(report))
-        print(confinement.describe())
+        print(confinement.summary)
     if status == EXIT_OK and args.fail_under is not None and report.score < args.fail_under:
         print(f"grader: score {report.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_BELOW_THRESHOLD
@@ -247,12 +248,13 @@ def _run_grade_all(args: argparse.Namespace) -> int:
 
     assignment = load_assignment(args.assignment, args.assignments)
     jobs = check_jobs(args.jobs)
-    _confinement(args.isolation, args.quiet)  # a usage error (unknown level, strict without a barrier) stops here
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder")
     if args.out.resolve() == args.folder.resolve():
         raise UsageError("--out must not be the submissions folder itself: its student folders would be taken for students")
     batch_plan = plan(assignment, args.folder, args.out, args.force)
+    # a usage error (unknown level, strict without a barrier) stops here; else the warnings, once for the class
+    _confinement(args.isolation, args.quiet)
     # only those to grade count; with none (every student reused), no bar at all: the summary line says so
     bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet or not batch_plan.keys, file=sys.stderr,
                dynamic_ncols=True,
@@ -289,12 +291,11 @@ def _count(n: int, noun: str) -> str:
 
 def _run_check(args: argparse.Namespace) -> int:
     """Exit 0 when every public test passes, 1 otherwise (the student's code, not a fault)."""
-    from grader.isolation import choose
     from grader.report.self_check import self_check_text
     from grader.selfcheck import plan_self_check, run_self_check
 
     plan = plan_self_check(args.submission, Path.cwd())
-    report = run_self_check(plan, confinement=choose(args.isolation))
+    report = run_self_check(plan, confinement=_confinement(args.isolation, quiet=False))
     print(self_check_text(report))
     return EXIT_OK if report.all_passed else EXIT_TESTS_FAILED
 
