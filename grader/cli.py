@@ -22,6 +22,7 @@ from grader.writing import write_atomic
 EXIT_OK, EXIT_GRADER_FAULT, EXIT_USAGE = 0, 1, 2
 EXIT_TESTS_FAILED = 1  # grader check: a public test failed
 EXIT_BELOW_THRESHOLD = 1  # grader grade --fail-under: the score is below the threshold
+_ASSIGNMENTS_HELP = "folder holding the assignments (default: ./assignments)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,34 +31,52 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """As argparse, but an unrecognised argument points to the help of the command it was given to,
+        and an option of the command given before the command's name says where it goes."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = getattr(parsed, "command_parser", self)
+            if extras[0] in command._option_string_actions:
+                command.error(f"{extras[0]} is an option of '{command.prog}': put it after '{command.prog}'")
+            command.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed
+
+
+def _add_command(commands, name: str, run, *, reads_assignments: bool = True, **kwargs) -> argparse.ArgumentParser:
+    """A subcommand; one that reads the assignments also takes --assignments after its name.
+
+    That copy of the option defaults to SUPPRESS: a default there would overwrite a value given
+    before the command name.
+    """
+    command = commands.add_parser(name, allow_abbrev=False, **kwargs)
+    if reads_assignments:
+        command.add_argument("--assignments", type=Path, default=argparse.SUPPRESS, metavar="DIR", help=_ASSIGNMENTS_HELP)
+    command.set_defaults(run=run, command_parser=command)
+    return command
+
 
 def build_parser() -> argparse.ArgumentParser:
+    """The `grader` parser. Every option goes anywhere after its command's name (before, between or
+    after the positionals); --assignments also goes before the command name."""
     parser = _Parser(prog="grader", description="Grade numpy homework against hidden property checks.", allow_abbrev=False)
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
-    parser.add_argument(
-        "--assignments",
-        type=Path,
-        default=Path("assignments"),
-        metavar="DIR",
-        help="folder holding the assignments (default: ./assignments)",
-    )
+    parser.add_argument("--assignments", type=Path, default=Path("assignments"), metavar="DIR", help=_ASSIGNMENTS_HELP)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
-    release = commands.add_parser("release", allow_abbrev=False, help="write the student template from the reference solution")
+    release = _add_command(commands, "release", _run_release, help="write the student template from the reference solution")
     release.add_argument("assignment", help="assignment name, e.g. hw1")
     release.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: the assignment's template folder)")
-    release.set_defaults(run=_run_release)
 
-    checks = commands.add_parser("checks", allow_abbrev=False, help="list an assignment's checks with their points (instructors only)")
+    checks = _add_command(commands, "checks", _run_checks, help="list an assignment's checks with their points (instructors only)")
     checks.add_argument("assignment", help="assignment name, e.g. hw1")
-    checks.set_defaults(run=_run_checks)
 
-    probe = commands.add_parser("isolation", allow_abbrev=False, help="show the sandbox layers a level gets on this machine")
+    probe = _add_command(commands, "isolation", _run_isolation, reads_assignments=False,
+                         help="show the sandbox layers a level gets on this machine, and what each missing one means")
     probe.add_argument("--isolation", default="auto", metavar="LEVEL", help="auto, strict, landlock or bwrap")
-    probe.set_defaults(run=_run_isolation)
 
-    grade = commands.add_parser("grade", allow_abbrev=False, help="grade one submission (.py, .ipynb, or a folder holding one)")
+    grade = _add_command(commands, "grade", _run_grade, help="grade one submission (.py, .ipynb, or a folder holding one)")
     grade.add_argument("assignment", help="assignment name, e.g. hw1")
     grade.add_argument("submission", type=Path, help="the student's hw1.py or hw1.ipynb, or a folder holding one")
     grade.add_argument("--results-json", type=Path, metavar="FILE", help="write Gradescope's results.json here")
@@ -69,25 +88,22 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--junit-xml", type=Path, metavar="FILE", help="write JUnit XML (one test case per check) here")
     grade.add_argument("--fail-under", type=float, metavar="SCORE",
                        help="exit with status 1 when the score is below SCORE (every report is still written)")
-    grade.set_defaults(run=_run_grade)
 
-    export = commands.add_parser("export", allow_abbrev=False, help="package an assignment for Gradescope or GitHub Classroom")
+    export = _add_command(commands, "export", None, help="package an assignment for Gradescope or GitHub Classroom")
     targets = export.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser)
     targets.required = True
-    gradescope = targets.add_parser("gradescope", allow_abbrev=False, help="build Gradescope's autograder.zip")
+    gradescope = _add_command(targets, "gradescope", _run_export_gradescope, help="build Gradescope's autograder.zip")
     gradescope.add_argument("assignment", help="assignment name, e.g. hw1")
     gradescope.add_argument("-o", "--output", type=Path, default=Path("autograder.zip"), metavar="ZIP",
                             help="the zip to write (default: autograder.zip)")
-    gradescope.set_defaults(run=_run_export_gradescope)
-    github = targets.add_parser("github", allow_abbrev=False,
-                                help="write the GitHub Actions workflow for students' repositories and the private payload")
+    github = _add_command(targets, "github", _run_export_github,
+                          help="write the GitHub Actions workflow for students' repositories and the private payload")
     github.add_argument("assignment", help="assignment name, e.g. hw1")
     github.add_argument("-o", "--output", type=Path, default=Path("github-export"), metavar="DIR",
                         help="the folder to write (default: github-export)")
-    github.set_defaults(run=_run_export_github)
 
-    batch = commands.add_parser("grade-all", allow_abbrev=False,
-                                help="grade a whole class: every file or sub-folder of FOLDER is one student")
+    batch = _add_command(commands, "grade-all", _run_grade_all,
+                         help="grade a whole class: every file or sub-folder of FOLDER is one student")
     batch.add_argument("assignment", help="assignment name, e.g. hw1")
     batch.add_argument("folder", type=Path, help="a folder holding one .py, .ipynb or folder per student")
     batch.add_argument("--out", type=Path, required=True, metavar="DIR",
@@ -96,14 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="regrade every student, even those graded before and unchanged")
     batch.add_argument("--quiet", action="store_true", help="no progress bar or summary; errors only")
     batch.add_argument("--isolation", default="auto", metavar="LEVEL", help="as for grade (default: auto)")
-    batch.set_defaults(run=_run_grade_all)
 
-    check = commands.add_parser("check", allow_abbrev=False,
-                                help="students: run the public tests on your file, in the grader's sandbox")
+    check = _add_command(commands, "check", _run_check, reads_assignments=False,
+                         help="students: run the public tests on your file, in the grader's sandbox")
     check.add_argument("submission", type=Path, nargs="?",
                        help="your hw1.py or hw1.ipynb (default: the one in this folder; the newer if both are)")
     check.add_argument("--isolation", default="auto", metavar="LEVEL", help="as for grade (default: auto)")
-    check.set_defaults(run=_run_check)
     return parser
 
 
@@ -140,12 +154,13 @@ def _run_checks(args: argparse.Namespace) -> int:
 
 
 def _confinement(level: str, quiet: bool):
-    """The isolation for `level`, with a warning on stderr naming the layers this machine lacks."""
+    """The isolation for `level`; unless `quiet`, one warning on stderr per layer this machine lacks
+    (called once per command: grade-all's jobs choose the same layers without a word)."""
     from grader.isolation import choose
 
     confinement = choose(level)
-    if confinement.missing and not quiet:
-        print(f"grader: warning: weaker isolation here; missing {'; '.join(confinement.missing)}", file=sys.stderr)
+    if confinement.warnings and not quiet:
+        print(confinement.warning_text(), file=sys.stderr)
     return confinement
 
 
@@ -214,7 +229,7 @@ def _run_grade(args: argparse.Namespace) -> int:
         write_atomic(args.junit_xml, junit_xml(report))
     if not args.quiet:
         print(terminal_table(report))
-        print(confinement.describe())
+        print(confinement.summary)
     if status == EXIT_OK and args.fail_under is not None and report.score < args.fail_under:
         print(f"grader: score {report.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_BELOW_THRESHOLD
@@ -233,13 +248,16 @@ def _run_grade_all(args: argparse.Namespace) -> int:
 
     assignment = load_assignment(args.assignment, args.assignments)
     jobs = check_jobs(args.jobs)
-    _confinement(args.isolation, args.quiet)  # a usage error (unknown level, strict without a barrier) stops here
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder")
     if args.out.resolve() == args.folder.resolve():
         raise UsageError("--out must not be the submissions folder itself: its student folders would be taken for students")
     batch_plan = plan(assignment, args.folder, args.out, args.force)
-    bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet, file=sys.stderr, dynamic_ncols=True,
+    # a usage error (unknown level, strict without a barrier) stops here; else the warnings, once for the class
+    _confinement(args.isolation, args.quiet)
+    # only those to grade count; with none (every student reused), no bar at all: the summary line says so
+    bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet or not batch_plan.keys, file=sys.stderr,
+               dynamic_ncols=True,
                desc=f"grading {len(batch_plan.keys)} of {len(batch_plan.students)}",
                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed} elapsed, ETA {remaining}]")
     try:
@@ -259,20 +277,25 @@ def _run_grade_all(args: argparse.Namespace) -> int:
         for warning in result.warnings:
             print(terminal_note(warning, "grader: warning: "), file=sys.stderr)
         mean = sum(r["score"] for r in result.records) / max(1, len(result.records))
-        print(f"{len(result.records)} students: graded {len(result.graded)}, reused {len(result.reused)} unchanged since the last run"
-              f"{f', {len(result.faults)} grader faults' if result.faults else ''}; mean score {mean:.2f} / {assignment.max_score:g}")
+        faults = f", {_count(len(result.faults), 'grader fault')}" if result.faults else ""
+        print(f"{_count(len(result.records), 'student')}: graded {len(result.graded)}, reused {len(result.reused)} "
+              f"unchanged since the last run{faults}; mean score {mean:.2f} / {assignment.max_score:g}")
         print(f"wrote {args.out / 'gradebook.csv'}, {args.out / 'summary.html'} and a folder per student")
     return EXIT_GRADER_FAULT if result.faults else EXIT_OK
 
 
+def _count(n: int, noun: str) -> str:
+    """`1 student`, `4 students`."""
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _run_check(args: argparse.Namespace) -> int:
     """Exit 0 when every public test passes, 1 otherwise (the student's code, not a fault)."""
-    from grader.isolation import choose
     from grader.report.self_check import self_check_text
     from grader.selfcheck import plan_self_check, run_self_check
 
     plan = plan_self_check(args.submission, Path.cwd())
-    report = run_self_check(plan, confinement=choose(args.isolation))
+    report = run_self_check(plan, confinement=_confinement(args.isolation, quiet=False))
     print(self_check_text(report))
     return EXIT_OK if report.all_passed else EXIT_TESTS_FAILED
 

@@ -78,7 +78,10 @@ def main(argv: list[str]) -> int:
         path, note = choose_submission(root / "submission", assignment.module)
         if not path.exists():
             path.mkdir(parents=True)  # an empty submission folder: graded 0, with the reason
-        report = grade_submission(assignment, path, confinement=choose("auto"))
+        confinement = choose("auto")
+        if confinement.warnings:  # once, in the autograder's output (for the instructor)
+            print(confinement.warning_text(), file=sys.stderr)
+        report = grade_submission(assignment, path, confinement=confinement)
         if note:
             report = dataclasses.replace(report, notes=(note, *report.notes))
         results = results_json(report)

@@ -16,7 +16,8 @@ Layers, weakest first (each detected at start-up, used when present and asked fo
   enforced on the process itself (works without namespaces or root).
 - `seccomp`: no new processes, no sockets, no signals to others, no kernel attack surface.
 
-Levels: `auto` (everything available; what is missing is named), `strict` (as auto, but
+Levels: `auto` (everything available; each missing layer gets a warning sentence: what is
+lost, whether grading is still contained, and the command that adds it), `strict` (as auto, but
 refuses to grade without a filesystem barrier: bwrap or landlock), and, to test each barrier
 on its own, `landlock` (process, rlimits, uid where possible, landlock, seccomp: no
 namespaces) and `bwrap` (process, rlimits, uid, bwrap: no landlock, no seccomp). Every level
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 
 from grader import capabilities, landlock, seccomp
 from grader.errors import UsageError
+from grader.isolation_warnings import BWRAP_NO_NAMESPACES, BWRAP_NOT_INSTALLED, Found, missing_layers
 
 LEVELS = ("auto", "strict", "landlock", "bwrap")
 WORKER_UID_BASE = 61234
@@ -44,7 +46,8 @@ _PR_SET_DUMPABLE = 4
 
 @dataclass(frozen=True)
 class Isolation:
-    """The layers one grading run uses. `missing` names what auto could not have here."""
+    """The layers one grading run uses. `missing` names the layers auto could not have here (short
+    names, for results.json); `warnings` says, one sentence per missing layer, what that means."""
 
     level: str
     bwrap: bool = False
@@ -53,6 +56,7 @@ class Isolation:
     worker_uid: int | None = None
     capabilities: bool = False
     missing: tuple[str, ...] = field(default_factory=tuple)
+    warnings: tuple[str, ...] = field(default_factory=tuple)
 
     @property
     def layers(self) -> list[str]:
@@ -73,12 +77,21 @@ class Isolation:
     def filesystem_barrier(self) -> bool:
         return self.bwrap or self.landlock_abi > 0
 
+    @property
+    def summary(self) -> str:
+        """One line: the level and the layers it uses."""
+        return f"isolation {self.level}: " + ", ".join(self.layers)
+
     def describe(self) -> str:
-        text = f"isolation {self.level}: " + ", ".join(self.layers)
-        return text + (f"; missing: {', '.join(self.missing)}" if self.missing else "")
+        """The summary, then one line per missing layer (what `grader isolation` prints)."""
+        return "\n".join([self.summary, *self.warnings])
+
+    def warning_text(self) -> str:
+        """The warnings as the commands print them on stderr, once per run ("" when nothing is missing)."""
+        return "\n".join(f"grader: warning: {warning}" for warning in self.warnings)
 
     def as_dict(self) -> dict:
-        return {"level": self.level, "layers": self.layers, "missing": list(self.missing)}
+        return {"level": self.level, "layers": self.layers, "missing": list(self.missing), "warnings": list(self.warnings)}
 
 
 @functools.lru_cache(maxsize=None)
@@ -86,14 +99,14 @@ def _bwrap_works(as_root: bool) -> str | None:
     """None if bubblewrap can start a sandbox here the way the grader runs it, else why not."""
     path = shutil.which("bwrap")
     if path is None:
-        return "bubblewrap is not installed (apt-get install bubblewrap)"
+        return BWRAP_NOT_INSTALLED
     probe = [path, *_bwrap_namespace_flags(as_root), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
     try:
         completed = subprocess.run(probe, capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bubblewrap does not start ({error})"
+        return f"bubblewrap does not start here ({error})"
     if completed.returncode != 0:
-        return f"bubblewrap cannot create namespaces here ({completed.stderr.decode(errors='replace').strip()[:120]})"
+        return f"{BWRAP_NO_NAMESPACES} ({completed.stderr.decode(errors='replace').strip()[:120]})"
     return None
 
 
@@ -107,21 +120,26 @@ def _bwrap_namespace_flags(as_root: bool) -> list[str]:
 
 def _readable_by_others(paths: list[str]) -> bool:
     """Whether a different unprivileged uid could reach and read every path (all ancestors o+x)."""
+    return _first_unreadable(paths) is None
+
+
+def _first_unreadable(paths: list[str]) -> str | None:
+    """The first of `paths` or their ancestors that a different unprivileged uid cannot reach or read."""
     for path in paths:
         current = os.path.realpath(path)
         while True:
             try:
                 mode = os.stat(current).st_mode
             except OSError:
-                return False
+                return current
             needed = stat.S_IXOTH if stat.S_ISDIR(mode) else stat.S_IROTH
             if not mode & needed:
-                return False
+                return current
             parent = os.path.dirname(current)
             if parent == current:
                 break
             current = parent
-    return True
+    return None
 
 
 def choose(level: str = "auto") -> Isolation:
@@ -133,36 +151,33 @@ def choose(level: str = "auto") -> Isolation:
     if level not in LEVELS:
         raise UsageError(f"unknown isolation level {level!r} (choose from {', '.join(LEVELS)})")
     is_root = os.geteuid() == 0
-    missing: list[str] = []
-    bwrap_problem = _bwrap_works(is_root) if sys.platform.startswith("linux") else "bubblewrap needs Linux"
+    linux = sys.platform.startswith("linux")
+    bwrap_problem = _bwrap_works(is_root) if linux else "bubblewrap needs Linux"
     abi = landlock.abi_version()
     has_seccomp = seccomp.available()
-    if bwrap_problem:
-        missing.append(f"bwrap ({bwrap_problem})")
-    if not abi:
-        missing.append("landlock (the kernel has none)")
-    if not has_seccomp:
-        missing.append("seccomp (libseccomp not found)")
-
     use_bwrap = level in ("auto", "strict", "bwrap") and not bwrap_problem
     use_landlock = level in ("auto", "strict", "landlock") and abi > 0
     use_seccomp = level in ("auto", "strict", "landlock") and has_seccomp
     if level == "bwrap" and bwrap_problem:
-        raise UsageError(f"--isolation bwrap: {bwrap_problem}")
+        fix = "; install it with: apt-get install bubblewrap" if bwrap_problem == BWRAP_NOT_INSTALLED else ""
+        raise UsageError(f"--isolation bwrap: {bwrap_problem}{fix}")
     if level == "landlock" and not abi:
         raise UsageError("--isolation landlock: this kernel has no Landlock")
-    uid = None
+    uid, unreadable = None, None
     if is_root:
         if use_bwrap or _readable_by_others(worker_paths()):
             uid = WORKER_UID_BASE + os.getpid() % 1000
-        elif level in ("auto", "strict"):
-            missing.append("uid (the Python interpreter is not readable by other users, and bwrap is missing)")
+        else:
+            unreadable = _first_unreadable(list(worker_paths()))
     drops_capabilities = capabilities.available()
-    if not drops_capabilities:
-        missing.append("no capabilities (capabilities cannot be dropped on this platform)")
+    missing, warnings = (), ()
+    if level in ("auto", "strict"):  # the other levels leave layers out on purpose
+        missing, warnings = missing_layers(Found(
+            linux=linux, root=is_root, bwrap_problem=bwrap_problem, landlock=abi > 0, seccomp=has_seccomp,
+            capabilities=drops_capabilities, own_user=uid is not None, unreadable=unreadable))
     isolation = Isolation(level=level, bwrap=use_bwrap, landlock_abi=abi if use_landlock else 0,
                           seccomp=use_seccomp, worker_uid=uid, capabilities=drops_capabilities,
-                          missing=tuple(missing) if level in ("auto", "strict") else ())
+                          missing=missing, warnings=warnings)
     if level == "strict" and not isolation.filesystem_barrier:
         raise UsageError("--isolation strict: no filesystem barrier here (install bubblewrap, or use a kernel with Landlock)")
     if level == "strict" and is_root and uid is None and not drops_capabilities:

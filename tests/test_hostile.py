@@ -35,7 +35,7 @@ def test_a_machine_without_bubblewrap_gets_exactly_the_layers_of_the_landlock_se
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     assert without.returncode == landlock.returncode == 0, without.stderr + landlock.stderr
-    layers = lambda completed: completed.stdout.split(":", 1)[1].split(";")[0].strip()  # noqa: E731
+    layers = lambda completed: completed.stdout.splitlines()[0].split(": ", 1)[1]  # noqa: E731
     assert "bubblewrap is not installed" in without.stdout
     assert layers(without) == layers(landlock)
     assert "no capabilities" in layers(without) and "seccomp" in layers(without)
