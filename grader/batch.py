@@ -19,7 +19,6 @@ import json
 import multiprocessing
 import os
 import signal
-import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from grader.errors import UsageError
 from grader.fingerprint import assignment_version, submission_digest
 from grader.model import Assignment, Report
 from grader.roster import Student, read_roster
+from grader.submission_finding import listing
 from grader.writing import write_atomic
 
 RECORD = "record.json"
@@ -46,18 +46,20 @@ class BatchResult:
     graded: list[str] = field(default_factory=list)
     reused: list[str] = field(default_factory=list)
     faults: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
 @dataclass
 class BatchPlan:
-    """Who is in the class, whose earlier record still holds, and the digests of those to grade."""
+    """Who is in the class, whose earlier record still holds, the digests of those to grade, and
+    what the instructor is told before grading: the entries skipped (not submissions) and the
+    warnings about names (grader.roster)."""
 
     students: list[Student]
     reusable: dict[str, dict]
     keys: dict[str, dict]
-    warnings: list[str]
+    skipped: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 def plan(assignment: Assignment, folder: Path, out: Path, force: bool) -> BatchPlan:
@@ -66,7 +68,8 @@ def plan(assignment: Assignment, folder: Path, out: Path, force: bool) -> BatchP
     Raises:
         UsageError: `folder` is not a folder.
     """
-    students, warnings = read_roster(folder, exclude=out, reserved=CLASS_FILES)
+    roster = read_roster(folder, exclude=out, reserved=CLASS_FILES)
+    students = list(roster.students)
     version = assignment_version(assignment)
     reusable, keys = {}, {}
     for student in students:
@@ -76,7 +79,7 @@ def plan(assignment: Assignment, folder: Path, out: Path, force: bool) -> BatchP
             reusable[student.name] = record
         else:
             keys[student.name] = key
-    return BatchPlan(students, reusable, keys, warnings)
+    return BatchPlan(students, reusable, keys, roster.skipped, roster.warnings)
 
 
 def _complete_record(folder: Path, key: dict) -> dict | None:
@@ -100,7 +103,7 @@ def grade_all(assignment: Assignment, batch: BatchPlan, out: Path, jobs: int,
     `progress(n)` is called as each student is done (for a progress bar).
     """
     started = time.perf_counter()
-    result = BatchResult(records=[], reused=sorted(batch.reusable), warnings=batch.warnings)
+    result = BatchResult(records=[], reused=sorted(batch.reusable))
     records = dict(batch.reusable)
     todo = [student for student in batch.students if student.name in batch.keys]
     out.mkdir(parents=True, exist_ok=True)
@@ -258,6 +261,14 @@ def student_record(report: Report, name: str, path: Path, key: dict, timings: di
         "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "pid": os.getpid(),
     }
+
+
+def skipped_note(skipped: tuple[str, ...]) -> str | None:
+    """One line naming the class folder's entries that are not submissions, None when there are none."""
+    if not skipped:
+        return None
+    entries = "entry" if len(skipped) == 1 else "entries"
+    return f"skipped {len(skipped)} {entries} that are not submissions (not a .py or .ipynb file or a folder): {listing(skipped)}"
 
 
 def check_jobs(jobs: int | None) -> int:

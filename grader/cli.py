@@ -197,10 +197,10 @@ def _run_grade(args: argparse.Namespace) -> int:
     from grader.report.feedback import feedback_markdown
     from grader.report.results_json import results_json
     from grader.report.terminal import terminal_table
+    from grader.submission_finding import require_submission
 
     assignment = load_assignment(args.assignment, args.assignments)
-    if not args.submission.exists():
-        raise UsageError(f"submission {args.submission} does not exist")
+    require_submission(args.submission, assignment.module, "the student's")
     if args.fail_under is not None and not 0 <= args.fail_under <= assignment.max_score:
         raise UsageError(f"--fail-under must be between 0 and {assignment.max_score:g} (got {args.fail_under:g})")
     confinement = _confinement(args.isolation, args.quiet)
@@ -240,7 +240,7 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     """Exit 0 when every student has a row (whatever they scored), 1 if the grader failed on some."""
     from tqdm import tqdm
 
-    from grader.batch import check_jobs, grade_all, plan
+    from grader.batch import check_jobs, grade_all, plan, skipped_note
     from grader.report.class_summary import summarise
     from grader.report.gradebook import gradebook_csv
     from grader.report.html import summary_html
@@ -255,6 +255,13 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     batch_plan = plan(assignment, args.folder, args.out, args.force)
     # a usage error (unknown level, strict without a barrier) stops here; else the warnings, once for the class
     _confinement(args.isolation, args.quiet)
+    skipped = skipped_note(batch_plan.skipped)
+    run_notes = ([skipped] if skipped else []) + list(batch_plan.warnings)
+    if not args.quiet:  # before grading, so that a file or a name to fix is seen at once
+        if skipped:
+            print(terminal_note(skipped, "grader: note: "), file=sys.stderr)
+        for warning in batch_plan.warnings:
+            print(terminal_note(warning, "grader: warning: "), file=sys.stderr)
     # only those to grade count; with none (every student reused), no bar at all: the summary line says so
     bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet or not batch_plan.keys, file=sys.stderr,
                dynamic_ncols=True,
@@ -271,11 +278,9 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     functions = dict(assignment.points)
     write_atomic(args.out / "gradebook.csv", gradebook_csv(result.records, functions))
     run = {"graded": len(result.graded), "reused": len(result.reused), "faults": len(result.faults),
-           "seconds": result.seconds, "jobs": jobs}
+           "seconds": result.seconds, "jobs": jobs, "notes": run_notes}
     write_atomic(args.out / "summary.html", summary_html(summarise(assignment.name, assignment.title, result.records, functions, run)))
     if not args.quiet:
-        for warning in result.warnings:
-            print(terminal_note(warning, "grader: warning: "), file=sys.stderr)
         mean = sum(r["score"] for r in result.records) / max(1, len(result.records))
         faults = f", {_count(len(result.faults), 'grader fault')}" if result.faults else ""
         print(f"{_count(len(result.records), 'student')}: graded {len(result.graded)}, reused {len(result.reused)} "

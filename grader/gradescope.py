@@ -2,16 +2,14 @@
 
     python -m grader.gradescope ASSIGNMENT [ROOT]      (ROOT: $AUTOGRADER_ROOT, else /autograder)
 
-The submission folder is whatever the student uploaded. It is graded like a folder holding
-`hw1.py` or `hw1.ipynb`; when it holds neither but exactly one .py or .ipynb file (a student
-who uploaded `hw1 (2).ipynb`), that file is graded, and the feedback says so. A symbolic link
-is never followed: see `choose_submission` and grader.safe_read. A results.json
-is always written: a fault of the grader gives one that says so, never a missing file.
+The submission folder is whatever the student uploaded, graded like any submission folder
+(grader.submission_finding: `hw1.py` or `hw1.ipynb`, else the only .py or .ipynb file, such as
+`hw1 (2).ipynb`, with a note; a symbolic link is never followed). A results.json is always
+written: a fault of the grader gives one that says so, never a missing file.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import sys
@@ -19,33 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
-from grader.safe_read import kind_of
 from grader.writing import write_atomic
-
-
-def choose_submission(folder: Path, module: str) -> tuple[Path, str | None]:
-    """The path to grade in Gradescope's submission folder, and a note when a file was picked.
-
-    Nothing is followed: when the folder holds `module`.py or `module`.ipynb in any form (a link
-    too), the folder is graded, and grading refuses a link with its reason. Otherwise the only
-    candidates are regular .py and .ipynb files, found without entering a linked folder; a link
-    is never a candidate (it could point at the autograder's private copy of the reference).
-    """
-    if kind_of(folder) != "folder" or any(kind_of(folder / f"{module}{suffix}") for suffix in (".py", ".ipynb")):
-        return folder, None
-    candidates = sorted(path for path in _regular_files(folder) if path.suffix in (".py", ".ipynb"))
-    if len(candidates) == 1:
-        return candidates[0], f"The submission holds no {module}.py or {module}.ipynb, so {candidates[0].name} was graded."
-    return folder, None
-
-
-def _regular_files(folder: Path):
-    """The regular files under `folder`, neither hidden nor in __MACOSX, without following a link."""
-    for parent, folders, files in os.walk(folder):  # os.walk does not enter a linked folder
-        folders[:] = [name for name in folders if not (name.startswith(".") or name == "__MACOSX")]
-        for name in files:
-            if not name.startswith(".") and kind_of(Path(parent) / name) == "file":
-                yield Path(parent) / name
 
 
 def fault_results(message: str, seconds: float) -> dict:
@@ -75,15 +47,13 @@ def main(argv: list[str]) -> int:
         from grader.report.results_json import results_json
 
         assignment = load_assignment(argv[0], root / "source" / "assignments")
-        path, note = choose_submission(root / "submission", assignment.module)
+        path = root / "submission"
         if not path.exists():
             path.mkdir(parents=True)  # an empty submission folder: graded 0, with the reason
         confinement = choose("auto")
         if confinement.warnings:  # once, in the autograder's output (for the instructor)
             print(confinement.warning_text(), file=sys.stderr)
         report = grade_submission(assignment, path, confinement=confinement)
-        if note:
-            report = dataclasses.replace(report, notes=(note, *report.notes))
         results = results_json(report)
         write_atomic(results_path, json.dumps(results, indent=2) + "\n")
         write_atomic(root / "results" / "feedback.md", feedback_markdown(report))

@@ -106,14 +106,15 @@ def read_regular_file(path: Path | str, limit: int, dir_fd: int | None = None, n
         os.close(fd)
 
 
-def open_folder(path: Path | str) -> int | str:
-    """A descriptor of the folder at `path`, opened without following a link; or why it cannot be opened.
+def open_folder(path: Path | str, dir_fd: int | None = None, name: str | None = None) -> int | str:
+    """A descriptor of the folder at `path` (relative to `dir_fd` when given), opened without
+    following a link; or why it cannot be opened, naming it `name` (default: the path's last component).
 
     The caller closes the descriptor.
     """
-    name = Path(path).name
+    name = name or Path(path).name
     try:
-        return os.open(path, _OPEN_FOLDER)
+        return os.open(path, _OPEN_FOLDER, dir_fd=dir_fd)
     except OSError as error:
         if error.errno == errno.ENOTDIR:
             return f"{name} is not a folder"

@@ -10,6 +10,7 @@ when it is graded (`grader.sandbox`); the public tests run under pytest in this 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -19,9 +20,10 @@ from grader.errors import UsageError
 from grader.isolation import Isolation
 from grader.load_notes import load_notes, missing_reason
 from grader.public_tests import PublicTestResult, run_public_tests, subjects_of_tests
-from grader.safe_read import kind_of
+from grader.safe_read import kind_of, open_folder
 from grader.sandbox import SandboxLimits, StudentModule
 from grader.submission import load_submission
+from grader.submission_finding import find_in_folder, require_submission
 
 MANIFEST = "grader.json"
 DEFAULT_TESTS = "test_public.py"
@@ -81,7 +83,7 @@ def plan_self_check(submission: Path | None, here: Path) -> CheckPlan:
         UsageError: what to check cannot be found; the message says what to do.
     """
     if submission is not None and kind_of(submission) is None:
-        raise UsageError(f"{submission} does not exist")
+        raise UsageError(f"submission {submission} does not exist")
     named_folder = submission is not None and kind_of(submission) == "folder"  # a link to a folder is not one
     folder = here if submission is None else (submission if named_folder else submission.parent)
     manifest_path = next((p for p in (folder / MANIFEST, here / MANIFEST) if p.is_file()), None)
@@ -89,6 +91,8 @@ def plan_self_check(submission: Path | None, here: Path) -> CheckPlan:
         raise UsageError(f"there is no {MANIFEST} in {here}: run `grader check` inside your homework folder "
                          f"(the one holding {DEFAULT_TESTS} and {MANIFEST}), or name your file: grader check hw1.ipynb")
     manifest = _read_manifest(manifest_path) if manifest_path else None
+    if submission is not None and not named_folder:
+        require_submission(submission, manifest["module"] if manifest else None, "your")
     notes: list[str] = []
     if manifest:
         module = manifest["module"]
@@ -159,27 +163,23 @@ def _read_manifest(path: Path) -> dict:
 
 
 def _pick_file(folder: Path, module: str) -> tuple[Path, str | None]:
-    """The folder's `module`.py or `module`.ipynb, the one changed last when both are there, and a
-    note saying which. Links are looked at, never followed (`lstat`): a link is picked like a file,
-    and then refused with its reason when it is read."""
-    python, notebook = folder / f"{module}.py", folder / f"{module}.ipynb"
-    changed = {path: _changed_at(path) for path in (python, notebook)}
-    if changed[python] is not None and changed[notebook] is not None:
-        newer, other = (notebook, python) if changed[notebook] > changed[python] else (python, notebook)
-        why = "changed more recently than" if changed[newer] > changed[other] else "the folder also holds"
-        return newer, f"Checking {newer.name} ({why} {other.name}; to check that one: grader check {other.name})."
-    if changed[python] is not None or changed[notebook] is not None:
-        return (python if changed[python] is not None else notebook), None
-    raise UsageError(f"neither {python.name} nor {notebook.name} is in {folder}: name the file to check, "
-                     f"e.g. grader check my_{module}.ipynb")
+    """The file to check in `folder`, chosen as grading chooses it (grader.submission_finding),
+    except that when the folder holds both `module`.py and `module`.ipynb (as the template does)
+    the one changed last is checked; and a note saying which, when there was a choice.
 
-
-def _changed_at(path: Path) -> float | None:
-    """When the entry at `path` was last changed (a link's own time: it is not followed); None when
-    there is no entry, or only a folder."""
-    if kind_of(path) in (None, "folder"):
-        return None
-    return path.lstat().st_mtime
+    Raises:
+        UsageError: nothing in `folder` can be checked; the message says what to rename.
+    """
+    descriptor = open_folder(folder)
+    if isinstance(descriptor, str):
+        raise UsageError(descriptor)
+    try:
+        found = find_in_folder(descriptor, module, both="newer")
+    finally:
+        os.close(descriptor)
+    if found.problem:
+        raise UsageError(f"{folder}: {found.problem}, or pass the file to check: grader check FILE")
+    return folder.joinpath(*found.parts), " ".join(found.notes) or None
 
 
 def _called_functions(tests_file: Path, module: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""Find and read a submission: a .py file, an .ipynb file, or a folder holding one of them.
+"""Read a submission: a .py file, an .ipynb file, or a folder holding one of them (which file
+of a folder is graded: grader.submission_finding).
 
 A submission that cannot be graded becomes data with a reason (`problem`), not an exception:
 it still gets a score (0) and feedback that says why. Only a path that does not exist at all
@@ -17,6 +18,7 @@ from grader.errors import UsageError
 from grader.notebook import NotebookError, looks_like_notebook, read_notebook_cells
 from grader.safe_read import FileRead, kind_of, link_reason, link_target_kind, open_folder, read_regular_file
 from grader.sandbox import MAX_CELLS, Cell
+from grader.submission_finding import Found, find_in_folder
 
 MAX_CODE_BYTES = 5 << 20  # Python source: a .py file, or all of a notebook's code cells
 MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook's file, saved outputs (plots) included
@@ -46,11 +48,11 @@ class SubmissionBytes:
 
 
 def read_submission_bytes(path: Path, module: str, must_exist: bool = True) -> SubmissionBytes:
-    """The bytes of the file to grade at `path`: the file itself, or a folder's `module`.py
-    (else `module`.ipynb), read without following a link (see grader.safe_read).
+    """The bytes of the file to grade at `path`: the file itself, or the file of a folder that
+    grader.submission_finding chooses, read without following a link (see grader.safe_read).
 
     A link (the submission itself, or the file in its folder), a special file, a folder with
-    neither file, a file over the limit: a SubmissionBytes with its `problem`.
+    nothing to grade, a file over the limit: a SubmissionBytes with its `problem`.
 
     Raises:
         UsageError: nothing is at `path`, and `must_exist` (a batch passes False: an entry that
@@ -70,14 +72,26 @@ def read_submission_bytes(path: Path, module: str, must_exist: bool = True) -> S
     if isinstance(folder, str):
         return SubmissionBytes(label, None, problem=folder)
     try:
-        python, notebook = f"{module}.py", f"{module}.ipynb"
-        has_python, has_notebook = (kind_of(name, folder) not in (None, "folder") for name in (python, notebook))
-        if not has_python and not has_notebook:
-            return SubmissionBytes(label, None, problem=f"the folder holds neither {python} nor {notebook}")
-        notes = (f"{notebook} was ignored: the folder also holds {python}, which was graded.",) if has_python and has_notebook else ()
-        return _checked(label, read_regular_file(python if has_python else notebook, MAX_NOTEBOOK_BYTES, dir_fd=folder), notes)
+        found = find_in_folder(folder, module)
+        if found.problem:
+            return SubmissionBytes(label, None, notes=found.notes, problem=found.problem)
+        return _checked(label, _read_inside(folder, found), found.notes)
     finally:
         os.close(folder)
+
+
+def _read_inside(folder: int, found: Found) -> FileRead:
+    """Read the file `found` in the open `folder`, entering its sub-folder (if any) without following a link."""
+    *subfolders, file = found.parts
+    if not subfolders:
+        return read_regular_file(file, MAX_NOTEBOOK_BYTES, dir_fd=folder)
+    inner = open_folder(subfolders[0], dir_fd=folder)
+    if isinstance(inner, str):
+        return FileRead(found.name, problem=inner)
+    try:
+        return read_regular_file(file, MAX_NOTEBOOK_BYTES, dir_fd=inner, name=found.name)
+    finally:
+        os.close(inner)
 
 
 def _checked(label: str, read: FileRead, notes: tuple[str, ...]) -> SubmissionBytes:

@@ -95,6 +95,8 @@ def test_corrupt_notebook_scores_zero_and_says_so(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (("grade", "hw1", "/nonexistent/hw1.py"), "submission /nonexistent/hw1.py does not exist"),
+    (("grade", "hw1", "README.md"), "README.md is not a .py or .ipynb file: pass the student's hw1.py or hw1.ipynb "
+                                    "(whatever its name), or a folder holding it"),
     (("grade", "hw9", "examples/hw1/alice_full_marks.py"), "unknown assignment 'hw9'"),
     (("grade", "hw1"), "the following arguments are required: submission"),
     (("grade", "hw1", "examples/hw1/alice_full_marks.py", "--results"), "unrecognized arguments: --results"),

@@ -118,7 +118,8 @@ def test_run_autograder_grades_real_submissions(autograder_zip, tmp_path, name, 
     assert (root / "results" / "feedback.md").is_file()
     assert "FAKE" not in json.dumps([t["output"] for t in results["tests"]])
     if name == "notebook under another name":
-        assert "The submission holds no hw1.py or hw1.ipynb, so hw1 (2).ipynb was graded." in results["output"]
+        assert ("The submission holds no hw1.py or hw1.ipynb, so hw1 (2).ipynb, its only .py or .ipynb file, "
+                "was used instead: name it hw1.ipynb next time.") in results["output"]
 
 
 def test_run_autograder_uses_the_grader_inside_the_zip_and_reports_its_faults(autograder_zip, tmp_path):

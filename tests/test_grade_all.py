@@ -90,7 +90,10 @@ def test_scores_are_what_grading_one_at_a_time_gives(graded_class):
 
 def test_a_name_shared_by_two_entries_is_reported(graded_class):
     _, _, _, completed = graded_class
-    assert "s016-reference.py: another entry is already called 's016-reference', so this one is named 's016-reference.py'" in completed.stderr
+    warning = ("s016-reference.py: s016-reference.ipynb is already named 's016-reference', "
+               "so this one is named 's016-reference.py'; both are graded")
+    assert completed.stderr.count(warning) == 1
+    assert completed.stderr.index(warning) < completed.stderr.index("grading 19 of 19")  # before grading
 
 
 def test_summary_html_is_self_contained_and_says_what_instructors_need(graded_class):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import unicodedata
 from pathlib import Path
 
 from conftest import REFERENCE_PATH
@@ -44,8 +45,21 @@ def test_entries_named_like_the_batch_outputs_are_students_and_the_outputs_stay_
 def test_names_differing_only_in_case_get_their_own_folders(tmp_path):
     for name in ("Alice.py", "alice.ipynb", "ALICE.py"):
         (tmp_path / name).write_text("")
-    students, warnings = read_roster(tmp_path, reserved=("gradebook.csv", "summary.html"))
-    names = [student.name for student in students]
+    roster = read_roster(tmp_path, reserved=("gradebook.csv", "summary.html"))
+    names = [student.name for student in roster.students]
     assert len({name.casefold() for name in names}) == 3
     assert names == ["ALICE", "Alice.py", "alice.ipynb"]
-    assert len(warnings) == 2
+    assert roster.warnings == (
+        "Alice.py: ALICE.py is already named 'ALICE' (names are compared ignoring case), so this one is named 'Alice.py'; both are graded",
+        "alice.ipynb: ALICE.py is already named 'ALICE' (names are compared ignoring case), so this one is named 'alice.ipynb'; both are graded",
+    )
+
+
+def test_folders_whose_names_differ_only_in_how_accents_are_encoded_get_their_own_folders(tmp_path):
+    composed, decomposed = unicodedata.normalize("NFC", "Zoë"), unicodedata.normalize("NFD", "Zoë")
+    for name in (decomposed, composed):
+        (tmp_path / name).mkdir()
+    roster = read_roster(tmp_path)
+    assert [student.name for student in roster.students] == [composed, f"{decomposed}-2"]  # the usual (NFC) one first
+    assert roster.warnings == (r"'Zoe\u0308': 'Zo\xeb' is already named 'Zo\xeb' (the same name with its accents "
+                               r"encoded differently, Unicode NFC and NFD), so this one is named 'Zoe\u0308-2'; both are graded",)

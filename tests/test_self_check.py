@@ -150,7 +150,11 @@ def test_a_corrupt_notebook_fails_every_test_and_says_why(homework):
     (lambda f: (f / "grader.json").unlink(), (), "there is no grader.json in"),
     (lambda f: None, ("nothere.ipynb",), "nothere.ipynb does not exist"),
     (lambda f: (f / "grader.json").write_text("{not json"), (), "grader.json is damaged"),
-    (lambda f: [(f / n).unlink() for n in ("hw1.py", "hw1.ipynb")], (), "neither hw1.py nor hw1.ipynb is in"),
+    (lambda f: [(f / n).unlink() for n in ("hw1.py", "hw1.ipynb")], (),
+     "the folder holds neither hw1.py nor hw1.ipynb, nor another .py or .ipynb file to grade (it holds README.md, "
+     "grader.json, test_public.py): submit the homework as hw1.py or hw1.ipynb, or pass the file to check: grader check FILE"),
+    (lambda f: None, ("README.md",), "README.md is not a .py or .ipynb file: pass your hw1.py or hw1.ipynb (whatever its name), "
+                                      "or a folder holding it"),
     (lambda f: (f / "test_public.py").unlink(), (), "the public tests (test_public.py) are not in"),
     (lambda f: None, ("--isolation", "none"), "unknown isolation level 'none'"),
 ])

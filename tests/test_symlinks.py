@@ -132,9 +132,9 @@ def _link_hw1_to_the_private_reference(submission: Path, root: Path) -> str:
 
 
 def _link_a_stray_file_and_a_folder_to_the_private_copy(submission: Path, root: Path) -> str:
-    (submission / "my_homework.py").symlink_to(root / PRIVATE_REFERENCE)  # the one .py file: would be picked
-    (submission / "private").symlink_to(root / PRIVATE_REFERENCE.parent)  # a linked folder: not entered
-    return "the folder holds neither hw1.py nor hw1.ipynb"
+    (submission / "my_homework.py").symlink_to(root / PRIVATE_REFERENCE)  # the one .py file: picked, and refused
+    (submission / "private").symlink_to(root / PRIVATE_REFERENCE.parent)  # a linked folder: neither entered nor picked
+    return f"my_homework.py {LINK_REASON}"
 
 
 def _link_hw1_to_kmsg(submission: Path, root: Path) -> str:
