@@ -211,7 +211,7 @@ def check(pages: list[Path], shots: Path | None, widths=WIDTHS) -> list[dict]:
         for width in widths:
             metrics = measure(page, width)
             if shots is not None:
-                stem = f"{page.parent.name[:24]}-{page.stem}" if page.stem == "feedback" else page.stem
+                stem = f"{page.parent.name[:100]}-{page.stem}" if page.stem == "feedback" else page.stem
                 height = min(MAX_SCREENSHOT_HEIGHT, max(SCREENSHOT_HEIGHT, metrics["scrollHeight"]))
                 metrics["screenshot"] = str(screenshot(page, shots / f"{stem}-{width}.png", width, height))
             results.append(metrics)
