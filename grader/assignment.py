@@ -12,6 +12,7 @@ from types import ModuleType
 
 from grader.errors import UsageError
 from grader.model import Assignment
+from grader.points import UNITS_PER_POINT
 
 CONFIG_NAME = "assignment.json"
 _REQUIRED_KEYS = ("name", "title", "module", "reference", "public_tests", "handout", "template", "points")
@@ -81,6 +82,9 @@ def _validate_points(points: object, config_path: Path, reference: Path) -> dict
             )
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
             raise UsageError(f"{config_path}: points for {function!r} must be a positive number, not {value!r}")
+        if abs(value * UNITS_PER_POINT - round(value * UNITS_PER_POINT)) > 1e-6:
+            raise UsageError(f"{config_path}: points for {function!r} must be a whole number of hundredths "
+                             f"(scores are counted in hundredths of a point), not {value!r}")
         validated[function] = float(value)
     return validated
 

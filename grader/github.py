@@ -17,20 +17,23 @@ import os
 import sys
 from pathlib import Path
 
+from grader.points import exact, format_points
+
 
 def notices(results: dict) -> list[str]:
     """The two workflow commands GitHub Classroom reads the grade from."""
     total, maximum = _points(results.get("score")), _points(results.get("max_score"))
     report = json.dumps({"totalPoints": total, "maxPoints": maximum}, separators=(",", ":"))
-    return [f"::notice title=Autograding complete::Points {total:g}/{maximum:g}",
+    return [f"::notice title=Autograding complete::Points {format_points(total)}/{format_points(maximum)}",
             f"::notice title=Autograding report::{report}"]
 
 
-def _points(value: object) -> float:
+def _points(value: object) -> float | int:
+    """`value` in whole hundredths, as results.json and the feedback print it; an int when whole."""
     try:
-        number = round(float(value), 4)
-    except (TypeError, ValueError):
-        return 0.0
+        number = exact(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return 0
     return int(number) if number == int(number) else number
 
 

@@ -7,15 +7,15 @@ from typing import Mapping, Sequence
 
 from grader.checks import Check
 from grader.model import CheckResult
-
-POINT_UNIT = 1e-4  # scores are reported with 4 decimals
+from grader.points import from_units, to_units
 
 
 def check_points(checks: Sequence[Check], function_points: Mapping[str, float]) -> list[float]:
     """Each check's share of its function's points, in proportion to the checks' weights.
 
-    Shares are rounded to 4 decimals by the largest-remainder method, so that a function's
-    checks add up to exactly its points (8 points over 7 equal checks: 1.1429 ×6 + 1.1426).
+    Shares are whole hundredths of a point (grader/points.py), rounded by the largest-remainder
+    method, so that a function's checks add up to exactly its points (8 points over 7 equal
+    checks: 1.15 ×3 + 1.14 ×4), and any sum of shares has two decimals at most.
     """
     shares = [0.0] * len(checks)
     for function, points in function_points.items():
@@ -23,14 +23,14 @@ def check_points(checks: Sequence[Check], function_points: Mapping[str, float]) 
         if not members:
             continue
         total_weight = sum(checks[i].weight for i in members)
-        exact = [points * checks[i].weight / total_weight / POINT_UNIT for i in members]
+        exact = [to_units(points) * checks[i].weight / total_weight for i in members]
         units = [int(value) for value in exact]
-        remaining = round(points / POINT_UNIT) - sum(units)
+        remaining = to_units(points) - sum(units)
         by_remainder = sorted(range(len(members)), key=lambda k: (-(exact[k] - units[k]), k))
         for k in by_remainder[:remaining]:
             units[k] += 1
         for k, i in enumerate(members):
-            shares[i] = round(units[k] * POINT_UNIT, 4)
+            shares[i] = from_units(units[k])
     return shares
 
 

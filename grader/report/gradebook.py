@@ -11,6 +11,7 @@ import csv
 import io
 from typing import Mapping, Sequence
 
+from grader.points import format_points
 from grader.report.escaping import csv_cell, plain_text
 
 MAX_NOTES_CHARS = 500
@@ -27,10 +28,6 @@ def gradebook_csv(records: Sequence[dict], functions: Mapping[str, float]) -> st
         notes = plain_text(" | ".join(record.get("notes", [])))
         if len(notes) > MAX_NOTES_CHARS:
             notes = notes[: MAX_NOTES_CHARS - 1] + "…"
-        writer.writerow([csv_cell(record["student"]), _number(record["score"]), _number(record["max_score"]),
-                         *(_number(scores.get(name, 0.0)) for name in functions), csv_cell(notes)])
+        writer.writerow([csv_cell(record["student"]), format_points(record["score"]), format_points(record["max_score"]),
+                         *(format_points(scores.get(name, 0.0)) for name in functions), csv_cell(notes)])
     return buffer.getvalue()
-
-
-def _number(value: float) -> str:
-    return f"{round(float(value), 4):g}"

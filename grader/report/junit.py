@@ -13,6 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from grader.model import Report
+from grader.points import format_points
 from grader.report.escaping import plain_line, xml_text
 
 
@@ -26,8 +27,8 @@ def junit_xml(report: Report) -> str:
     root = ET.Element("testsuites", {**suite_attributes, "name": xml_text(f"{report.assignment}: {plain_line(report.submission)}")})
     suite = ET.SubElement(root, "testsuite", suite_attributes)
     properties = ET.SubElement(suite, "properties")
-    ET.SubElement(properties, "property", {"name": "score", "value": f"{report.score:g}"})
-    ET.SubElement(properties, "property", {"name": "max_score", "value": f"{report.max_score:g}"})
+    ET.SubElement(properties, "property", {"name": "score", "value": format_points(report.score)})
+    ET.SubElement(properties, "property", {"name": "max_score", "value": format_points(report.max_score)})
     if report.grader_fault:
         case = ET.SubElement(suite, "testcase", {"classname": f"{report.assignment}.grader", "name": "grading", "time": "0"})
         error = ET.SubElement(case, "error", {"message": xml_text(report.grader_fault[:500]), "type": "GraderFault"})
@@ -37,7 +38,7 @@ def junit_xml(report: Report) -> str:
             "classname": f"{report.assignment}.{result.function}", "name": xml_text(result.name), "time": f"{result.seconds:.3f}",
         })
         ET.SubElement(case, "properties").append(
-            ET.Element("property", {"name": "points", "value": f"{result.score:g}/{result.max_score:g}"}))
+            ET.Element("property", {"name": "points", "value": f"{format_points(result.score)}/{format_points(result.max_score)}"}))
         if not result.passed:
             message = xml_text(result.message)
             failure = ET.SubElement(case, "failure", {"message": (message.splitlines() or ["failed"])[0][:500],
