@@ -50,6 +50,7 @@ def rewrite(assignments_dir, **changes):
         ({"rnn_step": -3}, "must be a positive number"),
         ({"rnn_step": "8"}, "must be a positive number"),
         ({"rnn_step": True}, "must be a positive number"),
+        ({"rnn_step": 1.333}, "must be a whole number of hundredths"),
         ({"transformer": 5}, "'transformer', which hw1.py does not define"),
         ([], "'points' must map function names to points"),
     ],
