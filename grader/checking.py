@@ -10,13 +10,14 @@ from __future__ import annotations
 import sys
 import time
 import zlib
+from dataclasses import replace
 from typing import Any, Sequence
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import HypothesisException
 
 from grader.checks import Case, Check, CheckFailure
-from grader.diagnosis import Misconception, diagnose
+from grader.diagnosis import Misconception, Observation, diagnose
 from grader.model import CheckResult
 from grader.sandbox import StudentAbort, StudentModule, StudentRaised
 from grader.scoring import check_points, count_supporting
@@ -61,13 +62,19 @@ def check_seed(check: Check) -> int:
 
 
 class _Failure:
-    """The outcome of running one check that did not pass."""
+    """The outcome of running one check that did not pass: the failure shown (hypothesis's
+    smallest case), and the first failing calls seen on the way there (`seen`, for the diagnosis)."""
 
-    def __init__(self, message: str, case: Case | None, got: Any = None, error: str | None = None):
-        self.message, self.case, self.got, self.error = message, case, got, error
+    def __init__(self, message: str, case: Case | None, got: Any = None, error: str | None = None,
+                 seen: Sequence[tuple[Case, Any, str | None]] = (), raised: StudentRaised | None = None):
+        self.message, self.case, self.got, self.error, self.seen = message, case, got, error, tuple(seen)
+        self.raised = raised  # the student's exception, when the failure is that the function raised
 
 
 CASES_PER_EXAMPLE = 6
+FAILURES_KEPT = 8  # failing calls kept per check to tell apart the misconceptions that fit the smallest case
+PROBES = 8  # more cases tried when several misconceptions fit every failing call seen
+NOT_IMPLEMENTED = "NotImplementedError"
 
 
 def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
@@ -80,6 +87,11 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
     group_size = CASES_PER_EXAMPLE if check.single_call else 1
     examples = max(1, -(-check.max_examples // group_size))
     current: dict[str, Case] = {}
+    seen: list[tuple[Case, Any, str | None]] = []
+
+    def remember(case: Case, got: Any, error: str | None) -> None:
+        if len(seen) < FAILURES_KEPT:
+            seen.append((case, got, error))
 
     def live_student(*args: Any, **kwargs: Any) -> Any:
         return module.call(check.function, *args, **kwargs)
@@ -108,18 +120,21 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
             try:
                 check.verify(student, case)
             except StudentRaised as error:
-                failure = CheckFailure(f"{check.function} raised {error.type_name}: {error.message}{error.place}")
+                failure = CheckFailure(f"{check.function} raised {error.type_name}: {error.message}{error.place}", raised=error)
                 failure.error = f"{error.type_name}: {error.message}"
                 failure.case = case
+                remember(case, None, failure.error)
                 raise failure from None
             except CheckFailure as failure:
                 failure.case = case
+                remember(case, failure.got, None)
                 raise
 
     try:
         property_test()
     except CheckFailure as failure:
-        return _Failure(failure.message, failure.case, failure.got, getattr(failure, "error", None))
+        return _Failure(failure.message, failure.case, failure.got, getattr(failure, "error", None), seen,
+                        failure.raised)
     except StudentAbort:
         raise
     except _INCONSISTENT:
@@ -137,16 +152,20 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
                missing: dict[str, str], reference: Any = None) -> list[CheckResult]:
     """Run every check against `module`, in order.
 
-    `missing` maps a function to the reason it cannot be called at all (not defined, the
-    submission did not load); its checks fail with that reason and make no call. A check
-    that times out or kills the worker fails, and so do the later checks of its function,
-    without calling it again. A function's supporting checks pay only if one of its evidence
-    checks passed (grader.scoring.count_supporting).
+    `missing` maps a function to the reason it cannot be called at all (the submission did not
+    load, the function is not defined); its checks fail with that reason and make no call. A
+    function whose every check failed because it raised NotImplementedError is not implemented:
+    its checks say so, without a case. In both, `function_problem` holds the reason, so that
+    reports say it once per function (or once for all). A check that times out or kills the
+    worker fails, and so do the later checks of its function, without calling it again. A
+    function's supporting checks pay only if one of its evidence checks passed
+    (grader.scoring.count_supporting).
     """
     draw_without_local_constants()
     points = check_points(checks, function_points)
     aborted = dict(missing)
     results = []
+    failures: list[_Failure | None] = []
     for check, max_score in zip(checks, points):
         started = time.perf_counter()
         if check.function in aborted:
@@ -157,25 +176,109 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
             except StudentAbort as abort:
                 aborted[check.function] = abort.reason
                 failure = _Failure(abort.reason, None)
-        message, causes = ("", ()) if failure is None else _message(check, failure, misconceptions, reference)
+        hints: list[Misconception] = []
+        if failure is not None and failure.case is not None:
+            try:
+                hints = _diagnosis(check, failure, misconceptions, reference, module)
+            except StudentAbort as abort:  # a probing call got no answer: the function's later checks are not run
+                aborted[check.function] = abort.reason
+                hints = _diagnosis(check, failure, misconceptions, reference, None)
+        failures.append(failure)
+        if failure is None:
+            message = ""
+        elif check.function in missing:
+            message = f"not run: {missing[check.function]}"
+        else:
+            message = _message(check, failure, hints)
         results.append(CheckResult(
             function=check.function, name=check.name, score=max_score if failure is None else 0.0,
-            max_score=max_score, passed=failure is None, message=message, visibility=check.visibility,
-            seconds=time.perf_counter() - started, misconceptions=causes,
+            max_score=max_score, passed=failure is None, message=message,
+            visibility=check.visibility, seconds=time.perf_counter() - started,
+            misconceptions=tuple(hint.title for hint in hints[:1]),  # the diagnosis; a second guess is not counted
+            function_problem=missing.get(check.function, ""),
         ))
+    results = _not_implemented(checks, results, failures)
     return count_supporting(checks, results)
 
 
-def _message(check: Check, failure: _Failure, misconceptions: Sequence[Misconception], reference: Any) -> tuple[str, tuple[str, ...]]:
-    """What the student reads about a failed check, and the titles of the misconceptions it names."""
-    hints = []
-    if failure.case is not None:
-        expected = None
-        try:
-            expected = getattr(reference, check.function)(*failure.case.args, **dict(failure.case.kwargs))
-        except Exception:  # e.g. a case on which the reference raises (the ValueError checks)
-            pass
-        hints = diagnose(list(misconceptions), check.function, failure.case, failure.got, failure.error, expected)
+def _not_implemented(checks: Sequence[Check], results: list[CheckResult], failures: list[_Failure | None]) -> list[CheckResult]:
+    """`results`, with those of each function whose every check failed by raising
+    NotImplementedError (a stub left as it was) saying that once, without a case."""
+    raised: dict[str, list[StudentRaised | None]] = {}
+    for check, failure in zip(checks, failures):
+        raised.setdefault(check.function, []).append(failure.raised if failure is not None else None)
+    stubs = {function: errors[0] for function, errors in raised.items()
+             if all(error is not None and error.type_name == NOT_IMPLEMENTED for error in errors)}
+    marked = []
+    for result in results:
+        error = stubs.get(result.function)
+        if error is not None:
+            reason = f"{result.function} is not implemented: it raised {NOT_IMPLEMENTED}{error.place}"
+            result = replace(result, message=reason, misconceptions=(), function_problem=reason)
+        marked.append(result)
+    return marked
+
+
+def _observation(function: str, reference: Any, case: Case, got: Any, error: str | None) -> Observation:
+    """A failing call with the reference's answer on its case, for the diagnosis."""
+    if reference is None:
+        return Observation(case, got, error)
+    try:
+        expected = getattr(reference, function)(*case.args, **dict(case.kwargs))
+    except Exception:  # a case on which the reference raises (the ValueError checks)
+        return Observation(case, got, error, reference_raised=True)
+    return Observation(case, got, error, expected)
+
+
+def _diagnosis(check: Check, failure: _Failure, misconceptions: Sequence[Misconception], reference: Any,
+               module: StudentModule | None) -> list[Misconception]:
+    """The misconceptions that explain the failure shown, the likely cause first (grader.diagnosis).
+
+    When several fit every failing call seen equally well (the smallest case is often too small
+    to tell them apart), the student's function is tried on PROBES more cases of the check, with
+    a fixed seed, and its failures there decide. Raises StudentAbort if such a call gets no answer.
+    """
+    def hints(seen) -> list[Misconception]:
+        shown = _observation(check.function, reference, failure.case, failure.got, failure.error)
+        others = [_observation(check.function, reference, *call) for call in seen]
+        return diagnose(list(misconceptions), check.function, shown.case, shown.got, shown.error, shown.expected,
+                        reference_raised=shown.reference_raised, also_failed=others)
+
+    found = hints(failure.seen)
+    if len(found) > 1 and module is not None:
+        found = hints(failure.seen + tuple(_probe(check, module)))
+    return found
+
+
+def _probe(check: Check, module: StudentModule) -> list[tuple[Case, Any, str | None]]:
+    """The student's failing calls on up to PROBES more cases of `check` (its own seed, plus one)."""
+    failing: list[tuple[Case, Any, str | None]] = []
+
+    def student(*args: Any, **kwargs: Any) -> Any:
+        return module.call(check.function, *args, **kwargs)
+
+    @seed(check_seed(check) + 1)
+    @settings(_settings(PROBES), phases=(Phase.generate,))
+    @given(variants(check.cases, 1))
+    def probe(group: tuple[Case, ...]) -> None:
+        for case in group:
+            try:
+                check.verify(student, case)
+            except StudentRaised as error:
+                failing.append((case, None, f"{error.type_name}: {error.message}"))
+            except CheckFailure as failure:
+                failing.append((case, failure.got, None))
+
+    try:
+        probe()
+    except _INCONSISTENT:  # a random or stateful function: what was seen so far still counts
+        pass
+    return failing
+
+
+def _message(check: Check, failure: _Failure, hints: Sequence[Misconception]) -> str:
+    """What the student reads about a failed check: what failed, then the likely cause and any
+    other misconception that explains the failure exactly as well."""
     if check.hidden:
         lines = ["Failed. This check is hidden: its inputs and results are not shown."]
     elif failure.case is not None:
@@ -186,4 +289,4 @@ def _message(check: Check, failure: _Failure, misconceptions: Sequence[Misconcep
         first, others = hints[0], hints[1:]
         lines.append(f"Likely cause: {first.title}. {first.explanation}")
         lines += [f"Or perhaps: {other.title}. {other.explanation}" for other in others]
-    return "\n".join(lines), tuple(hint.title for hint in hints)
+    return "\n".join(lines)

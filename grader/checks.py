@@ -36,11 +36,12 @@ class Case:
 
 
 class CheckFailure(AssertionError):
-    """The student's function failed a check; `message` says how, `got` is what it returned."""
+    """The student's function failed a check; `message` says how, `got` is what it returned, and
+    `raised` the exception it raised instead, when that is the failure (grader.sandbox.StudentRaised)."""
 
-    def __init__(self, message: str, got: Any = None):
+    def __init__(self, message: str, got: Any = None, raised: Any = None):
         super().__init__(message)
-        self.message, self.got = message, got
+        self.message, self.got, self.raised = message, got, raised
         self.case: Case | None = None
 
 
@@ -136,7 +137,8 @@ def raises(function: str, description: str, cases, exception: str = "ValueError"
             got = student(*case.args, **case.kwargs)
         except StudentRaised as error:
             if error.type_name != exception:
-                raise CheckFailure(f"expected {exception}, but it raised {error.type_name}: {error.message}") from None
+                raise CheckFailure(f"expected {exception}, but it raised {error.type_name}: {error.message}",
+                                   raised=error) from None
             return
         raise CheckFailure(f"expected {exception}, but it returned {describe_value(got)}", got)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -37,29 +37,62 @@ class Misconception:
     detect: Callable[[Any, Any, Any], bool] | None = None
 
 
+@dataclass(frozen=True)
+class Observation:
+    """One failing call of the student's function: the case, what the function returned (`got`)
+    or raised (`error`, "ExceptionType: message"), and the reference's answer (`expected`), or
+    `reference_raised` when the reference itself raises on the case (the inputs of a check that
+    wants a ValueError)."""
+
+    case: Any
+    got: Any = None
+    error: str | None = None
+    expected: Any = None
+    reference_raised: bool = False
+
+
 def diagnose(misconceptions: list[Misconception], function: str, case: Any, got: Any = None,
-             error: str | None = None, expected: Any = None) -> list[Misconception]:
-    """The misconceptions (at most MAX_NAMED, distinct titles) that explain the student's behaviour on `case`."""
-    ranked: list[tuple[int, int, Misconception]] = []
+             error: str | None = None, expected: Any = None, *, reference_raised: bool = False,
+             also_failed: Sequence[Observation] = ()) -> list[Misconception]:
+    """The misconceptions that explain the student's failure on `case`: the likely cause first,
+    then at most MAX_NAMED - 1 others (distinct titles) that explain it exactly as well.
+
+    A candidate must explain the failure shown. The smallest failing case often fits several
+    (a one-unit state with a positive pre-activation is the same under "no nonlinearity" and
+    "ReLU for tanh"), so the other failing calls seen while the check ran (`also_failed`)
+    decide: candidates are ranked by how many of them they do not explain, then by how exactly
+    they explain the one shown (an exact reproduction before a partial one or a detected
+    pattern), then in the assignment's order. Another candidate is named only when it ties
+    with the first on both counts. When the reference raises on the case (the check wants an
+    error) and the student's function returned a value, no mistake in the values explains it.
+    """
+    shown = Observation(case, got, error, expected, reference_raised)
+    ranked: list[tuple[int, int, int, Misconception]] = []
     for order, candidate in enumerate(misconceptions):
-        if candidate.function in (None, function):
-            rank = _explains(candidate, case, got, error, expected)
-            if rank is not None:
-                ranked.append((rank, order, candidate))
+        if candidate.function not in (None, function):
+            continue
+        rank = _explains(candidate, shown)
+        if rank is not None:
+            misses = sum(1 for seen in also_failed if _explains(candidate, seen) is None)
+            ranked.append((misses, rank, order, candidate))
+    ranked.sort(key=lambda item: item[:3])
     found: list[Misconception] = []
-    for _, _, candidate in sorted(ranked, key=lambda item: item[:2]):
+    for misses, rank, _, candidate in ranked:
+        if found and (misses, rank) != ranked[0][:2]:
+            break
         if all(f.title != candidate.title for f in found):
             found.append(candidate)
     return found[:MAX_NAMED]
 
 
-def _explains(candidate: Misconception, case: Any, got: Any, error: str | None, expected: Any) -> int | None:
-    """None if the candidate does not explain the answer; else a rank: 0 for an exact
+def _explains(candidate: Misconception, seen: Observation) -> int | None:
+    """None if the candidate does not explain the failing call; else a rank: 0 for an exact
     reproduction of the whole answer, 1 for a partial one or a detected pattern."""
-    if error is not None:
-        return 0 if candidate.error_pattern and re.search(candidate.error_pattern, error) else None
-    if got is None:
-        return None
+    if seen.error is not None:
+        return 0 if candidate.error_pattern and re.search(candidate.error_pattern, seen.error) else None
+    if seen.got is None or seen.reference_raised:
+        return None  # no answer, or an answer where an error was due: a mistake in the values does not explain it
+    case, got, expected = seen.case, seen.got, seen.expected
     try:
         with np.errstate(all="ignore"):
             if candidate.detect is not None:

@@ -7,6 +7,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from grader import points as pts
+
 
 @dataclass(frozen=True)
 class Assignment:
@@ -46,7 +48,10 @@ class CheckResult:
     message: str
     visibility: str
     seconds: float = 0.0
-    misconceptions: tuple[str, ...] = ()  # titles of the known mistakes the failure matches
+    misconceptions: tuple[str, ...] = ()  # the known mistake diagnosed as the failure's likely cause (none or one title)
+    # Why no check of this function could grade it (the submission did not load, the function is
+    # not defined, or not implemented): the same for all its checks, so reports say it once.
+    function_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -66,15 +71,17 @@ class Report:
 
     @property
     def score(self) -> float:
-        return round(float(sum(r.score for r in self.results)), 6)
+        """The sum of the checks' scores, in whole hundredths (grader/points.py)."""
+        return pts.total(r.score for r in self.results)
 
     @property
     def max_score(self) -> float:
-        return float(sum(self.function_points.values()))
+        return pts.total(self.function_points.values())
 
     def function_scores(self) -> dict[str, tuple[float, float]]:
-        """(score, points) per function, in the assignment's order."""
-        scores = {name: [0.0, points] for name, points in self.function_points.items()}
+        """(score, points) per function, in the assignment's order, in whole hundredths."""
+        units = {name: 0 for name in self.function_points}
         for result in self.results:
-            scores.setdefault(result.function, [0.0, 0.0])[0] += result.score
-        return {name: (round(s, 6), p) for name, (s, p) in scores.items()}
+            units[result.function] = units.get(result.function, 0) + pts.to_units(result.score)
+        return {name: (pts.from_units(score), pts.exact(self.function_points.get(name, 0.0)))
+                for name, score in units.items()}

@@ -67,7 +67,7 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
     extra: dict[str, object] = {}
     if module is None:
         notes.insert(0, f"Nothing could be graded: {submission.problem}.")
-        missing = {name: submission.problem for name in assignment.points}
+        missing = {name: f"nothing could be graded ({submission.problem})" for name in assignment.points}
         loaded = time.perf_counter()
         results = run_checks(checks, None, assignment.points, misconceptions, missing, reference)
     else:
@@ -76,10 +76,10 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
         notes += load_notes(load, submission.cells)
         if load.failure:
             notes.insert(0, f"The submission could not be run: {load.failure}.")
-            missing = {name: load.failure for name in assignment.points}
+            missing = {name: f"the submission could not be run ({load.failure})" for name in assignment.points}
         else:
             graded_file = submission.graded_file or assignment.module
-            missing = {name: missing_reason(name, graded_file, load) for name in assignment.points
+            missing = {name: missing_reason(name, graded_file, load, submission.cells) for name in assignment.points
                        if name not in load.defined}
         results = run_checks(checks, module, assignment.points, misconceptions, missing, reference)
         module.close()

@@ -138,7 +138,7 @@ def run_self_check(plan: CheckPlan, limits: SandboxLimits = SandboxLimits(),
             notes.insert(0, f"The file could not be run: {load.failure}.")
         notes += load_notes(load, submission.cells)
         graded_file = submission.graded_file or plan.submission.name
-        missing = {} if load.failure else {name: missing_reason(name, graded_file, load) for name in plan.points
+        missing = {} if load.failure else {name: missing_reason(name, graded_file, load, submission.cells) for name in plan.points
                                            if name not in load.defined}
         results, collection_errors = run_public_tests(plan.tests_file, plan.module, module, list(plan.points), missing)
         printed = module.output.text()

@@ -145,3 +145,19 @@ def test_wrong_shapes_dtypes_and_nan_each_earn_what_they_earn_with_a_reason(tmp_
         scores[test["tags"][0]] = scores.get(test["tags"][0], 0) + test["score"]
     assert scores["softmax_backward"] == 6 and scores["qkv"] < 4
     assert scores["log_softmax"] < 1  # only its shape-and-dtype check: the NaNs have the right shape
+
+
+def test_the_terminal_says_why_each_check_failed_in_one_line(tmp_path):
+    """Under the table: per failed check its name and the first line of its message (a reason
+    shared by several checks of a function once), without --feedback."""
+    completed = run_grader("grade", "hw1", REPO / "examples" / "hw1" / "bob_partly_wrong.py")
+    assert completed.returncode == 0, completed.stderr
+    below = completed.stdout.split("Why checks failed")[1].splitlines()[1:]
+    reasons = [line for line in below if line.startswith("  ")]
+    assert ("  nll_loss: matches the reference without a mask: Failed on batch dims (), T=2, V=2, mask=None: "
+            "loss: max |Δ| = 0.917 at []; 1 of 1 entries differ; shape ()") in reasons
+    assert all(len(line) <= 160 for line in reasons)
+    assert not any("Likely cause" in line for line in below)  # the first line only
+    # nll_loss's three supporting checks say the same thing: one line
+    assert sum(1 for line in reasons if line.startswith("  nll_loss (3 checks): Passed, but not counted")) == 1
+    assert not any(line.startswith("  nll_loss: output shapes and dtypes") for line in reasons)

@@ -2,7 +2,7 @@
 
 Each mutant breaks one function of the reference. It must lose points on that function and
 on no function that does not call it (directly or through others), and when the mistake is
-a known misconception the feedback of that function must name it.
+a known misconception the feedback of that function must name it as the likely cause.
 """
 
 from __future__ import annotations
@@ -91,5 +91,5 @@ def test_mutant_loses_points_only_where_it_should(graded, titles_by_label, mutan
     if mutant.misconception:
         messages = "\n".join(t["output"] for t in run["results"]["tests"]
                              if t["tags"] == [mutant.function] and t["status"] == "failed")
-        named = [t for t in titles_by_label[mutant.misconception] if f": {t}." in messages]
-        assert named, f"{mutant.id}: feedback does not name {mutant.misconception}:\n{messages}"
+        named = [t for t in titles_by_label[mutant.misconception] if f"Likely cause: {t}." in messages]
+        assert named, f"{mutant.id}: feedback does not name {mutant.misconception} as the likely cause:\n{messages}"

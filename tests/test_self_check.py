@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import REPO
+from conftest import REFERENCE_PATH, REPO
 from grading_helpers import run_grader
 from notebooks import PARTLY_DONE, filled_template, fill_stubs, partly_done_notebook, write
 
@@ -205,3 +205,11 @@ def test_each_public_test_is_about_one_of_the_graded_functions():
 def test_a_test_named_after_no_function_belongs_to_the_first_function_it_calls():
     source = "import hw1\n\ndef test_something():\n    x = 1\n    hw1.softmax(x)\n    hw1.qkv(x)\n\ndef test_nothing():\n    pass\n"
     assert subjects_of_tests(source, "hw1", ["qkv", "softmax"]) == {"test_something": "softmax", "test_nothing": None}
+
+
+def test_what_the_code_printed_counts_its_lines_in_good_english(homework):
+    (homework / "hw1.py").write_text('print("hello from the top level")\n' + REFERENCE_PATH.read_text())
+    completed = check(homework, "hw1.py")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "What your code printed (1 line):" in completed.stdout and "1 lines" not in completed.stdout
+    assert "  | hello from the top level" in completed.stdout

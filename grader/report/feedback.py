@@ -16,22 +16,20 @@ the outcomes of visible checks (grader/report/results_json.py).
 from __future__ import annotations
 
 from grader.model import Report
+from grader.points import format_points, points_phrase
 from grader.report.escaping import code_span, fenced_block
 from grader.report.results_json import summary_text
+from grader.report.stopped import plural, stopped_functions
 
 OUTPUT_EXCERPT_CHARS = 4000
 ITEM_INDENT = "  "  # the content column of a "- " list item
-
-
-def _fmt(value: float) -> str:
-    return f"{round(value, 2):g}"
 
 
 def feedback_markdown(report: Report) -> str:
     lines = [f"# Feedback: {report.assignment}, {code_span(report.submission)}", ""]
     if report.grader_fault:
         return "\n".join(lines + [*fenced_block(summary_text(report)), ""])
-    lines += [f"**Score: {_fmt(report.score)} / {_fmt(report.max_score)}**", ""]
+    lines += [f"**Score: {format_points(report.score)} / {format_points(report.max_score)}**", ""]
     if report.notes:
         lines += ["## Before grading", ""]
         for note in report.notes:
@@ -40,21 +38,33 @@ def feedback_markdown(report: Report) -> str:
     scores = report.function_scores()
     for name, (score, points) in scores.items():
         mark = "✓" if score >= points else ("partly" if score > 0 else "✗")
-        lines.append(f"| {code_span(name)} | {_fmt(score)} | {_fmt(points)} | {mark} |")
+        lines.append(f"| {code_span(name)} | {format_points(score)} | {format_points(points)} | {mark} |")
     lines.append("")
     failed = [r for r in report.results if not r.passed]
     if failed:
         lines += ["## What to fix", ""]
+        stopped = stopped_functions(report)
+        shared = [group for group in stopped if len(group.functions) > 1]
+        alone = {group.functions[0]: group for group in stopped if len(group.functions) == 1}
+        for group in shared:  # one reason for several functions (a file that did not load): said once
+            names = ", ".join(code_span(name) for name in group.functions)
+            lines += [f"- Every check of {names} ({plural(group.checks, 'check')}):", "",
+                      *fenced_block(group.message, ITEM_INDENT), ""]
+        done = {name for group in shared for name in group.functions}
         for name in scores:
             these = [r for r in failed if r.function == name]
-            if not these:
+            if not these or name in done:
                 continue
             lines += [f"### {code_span(name)}", ""]
             if report.function_hints.get(name):
                 lines += [f"Hint: {report.function_hints[name]}", ""]
+            if name in alone:  # not defined, not implemented: one line for the function
+                lines += [f"- {'Its only check' if alone[name].checks == 1 else f'All {alone[name].checks} checks'}, "
+                          f"{points_phrase(scores[name][1])}:", "", *fenced_block(alone[name].message, ITEM_INDENT), ""]
+                continue
             for result in these:
                 hidden = " (hidden check)" if result.visibility != "visible" else ""
-                lines += [f"- **{result.name}**{hidden}, {_fmt(result.max_score)} points:", "",
+                lines += [f"- **{result.name}**{hidden}, {points_phrase(result.max_score)}:", "",
                           *fenced_block(result.message, ITEM_INDENT), ""]
     else:
         lines += ["Every check passed.", ""]

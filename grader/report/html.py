@@ -24,9 +24,11 @@ import jinja2
 import markupsafe
 
 from grader.model import CheckResult, Report
+from grader.points import format_points, points_phrase
 from grader.report.class_summary import ClassSummary
 from grader.report.escaping import plain_text, url_path
 from grader.report.results_json import summary_text
+from grader.report.stopped import plural, stopped_functions
 
 OUTPUT_EXCERPT_CHARS = 4000
 
@@ -36,7 +38,9 @@ def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
                                      autoescape=True, undefined=jinja2.StrictUndefined,
                                      trim_blocks=True, lstrip_blocks=True, finalize=_no_control_characters)
-    environment.filters["points"] = lambda value: f"{round(float(value), 2):g}"
+    environment.filters["points"] = format_points
+    environment.filters["points_phrase"] = points_phrase
+    environment.filters["plural"] = plural
     environment.filters["percent"] = lambda value: f"{100 * float(value):.0f}%"
     environment.filters["seconds"] = lambda value: f"{float(value):.2f} s"
     environment.filters["url_path"] = url_path
@@ -99,10 +103,15 @@ def _failure(result: CheckResult) -> Failure:
 def feedback_html(report: Report) -> str:
     """The student's feedback page: the same content as feedback.md."""
     scores = report.function_scores()
-    failed = {name: [_failure(r) for r in report.results if r.function == name and not r.passed] for name in scores}
+    stopped = stopped_functions(report)
+    shared = [group for group in stopped if len(group.functions) > 1]
+    done = {name for group in shared for name in group.functions}
+    failed = {name: [_failure(r) for r in report.results if r.function == name and not r.passed]
+              for name in scores if name not in done}
     output = report.student_output
     return _environment().get_template("feedback.html.j2").render(
-        report=report, scores=scores, failed={k: v for k, v in failed.items() if v},
+        report=report, scores=scores, failed={k: v for k, v in failed.items() if v}, shared=shared,
+        alone={group.functions[0]: group for group in stopped if len(group.functions) == 1},
         fault=summary_text(report) if report.grader_fault else None,
         output=output[:OUTPUT_EXCERPT_CHARS], output_cut=len(output) > OUTPUT_EXCERPT_CHARS,
     )

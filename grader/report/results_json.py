@@ -19,7 +19,9 @@ from __future__ import annotations
 
 from grader import __version__
 from grader.model import CheckResult, Report
+from grader.points import exact, format_points, from_units, points_phrase, to_units, total
 from grader.report.escaping import plain_text
+from grader.report.stopped import plural
 
 OUTPUT_EXCERPT_CHARS = 1000
 SHOWN_NOW = "visible"
@@ -27,9 +29,6 @@ SHOWN_NOW = "visible"
 SHOWN_LATER = {"after_due_date": "after the due date", "after_published": "when grades are published",
                "hidden": "to your instructor only"}
 
-
-def _points(value: float) -> float:
-    return round(float(value), 4)
 
 
 def shown_now(results: tuple[CheckResult, ...] | list[CheckResult]) -> list[CheckResult]:
@@ -46,13 +45,13 @@ def summary_text(report: Report) -> str:
     visible = shown_now(report.results)
     later = [result for result in report.results if result.visibility != SHOWN_NOW]
     if later:
-        lines = [f"Score on the checks shown now: {_points(sum(r.score for r in visible)):g} / "
-                 f"{_points(sum(r.max_score for r in visible)):g}",
+        lines = [f"Score on the checks shown now: {format_points(total(r.score for r in visible))} / "
+                 f"{format_points(total(r.max_score for r in visible))}",
                  _later_sentence(later)]
     else:
-        lines = [f"Score: {_points(report.score):g} / {_points(report.max_score):g}"]
+        lines = [f"Score: {format_points(report.score)} / {format_points(report.max_score)}"]
     lines += report.notes
-    lost = [f"{name} {_points(score):g}/{_points(points):g}" for name, (score, points) in _function_scores(visible).items()
+    lost = [f"{name} {format_points(score)}/{format_points(points)}" for name, (score, points) in _function_scores(visible).items()
             if score < points]
     if lost:
         lines.append("Points were lost on: " + ", ".join(lost) + ". Each failed test below says why.")
@@ -71,18 +70,20 @@ def summary_text(report: Report) -> str:
 def _later_sentence(later: list[CheckResult]) -> str:
     """How many points are in checks shown later, and when they are shown; not how they went."""
     when = [phrase for visibility, phrase in SHOWN_LATER.items() if any(r.visibility == visibility for r in later)]
-    return (f"{len(later)} more checks, worth {_points(sum(r.max_score for r in later)):g} points, are shown "
-            f"{' or '.join(when)}: their results, and your total score, are not shown here.")
+    return (f"{plural(len(later), 'more check')}, worth {points_phrase(total(r.max_score for r in later))}, "
+            f"{'is' if len(later) == 1 else 'are'} shown "
+            f"{' or '.join(when)}: {'its result' if len(later) == 1 else 'their results'}, and your total score, "
+            "are not shown here.")
 
 
 def _function_scores(results: list[CheckResult]) -> dict[str, tuple[float, float]]:
-    """(score, points) per function over `results`, in their order."""
-    scores: dict[str, list[float]] = {}
+    """(score, points) per function over `results`, in their order, in whole hundredths."""
+    units: dict[str, list[int]] = {}
     for result in results:
-        entry = scores.setdefault(result.function, [0.0, 0.0])
-        entry[0] += result.score
-        entry[1] += result.max_score
-    return {name: (round(score, 6), round(points, 6)) for name, (score, points) in scores.items()}
+        entry = units.setdefault(result.function, [0, 0])
+        entry[0] += to_units(result.score)
+        entry[1] += to_units(result.max_score)
+    return {name: (from_units(score), from_units(points)) for name, (score, points) in units.items()}
 
 
 def _hinted_results(report: Report) -> set[int]:
@@ -108,16 +109,16 @@ def results_json(report: Report) -> dict:
             output = f"{output}\nHint: {report.function_hints[result.function]}"
         tests.append({
             "name": plain_text(result.name),
-            "score": _points(result.score),
-            "max_score": _points(result.max_score),
+            "score": exact(result.score),
+            "max_score": exact(result.max_score),
             "status": "passed" if result.passed else "failed",
             "output": plain_text(output),
             "tags": [result.function],
             "visibility": result.visibility,
         })
     return {
-        "score": _points(report.score),
-        "max_score": _points(report.max_score),
+        "score": report.score,
+        "max_score": report.max_score,
         "execution_time": round(report.execution_time, 3),
         "output": summary_text(report),
         "output_format": "text",

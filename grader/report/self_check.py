@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader.diagnosis import diagnose
 from grader.report.escaping import plain_text
+from grader.report.stopped import plural
 from grader.selfcheck import SelfCheckReport
 
 OTHER = "(other tests)"
@@ -57,10 +58,10 @@ def self_check_text(report: SelfCheckReport) -> str:
     printed = [line for line in report.printed.splitlines() if line.strip()]
     if printed:
         lines += ["", f"What your code printed ({'the first ' + str(PRINTED_LINES) + ' of ' if len(printed) > PRINTED_LINES else ''}"
-                      f"{len(printed)} lines):"]
+                      f"{plural(len(printed), 'line')}):"]
         lines += [f"  | {line[:200]}" for line in printed[:PRINTED_LINES]]
     passed = sum(result.passed for result in report.results)
-    lines += ["", f"{passed} of {len(report.results)} public tests pass."]
+    lines += ["", f"{passed} of {plural(len(report.results), 'public test')} {'passes' if len(report.results) == 1 else 'pass'}."]
     if report.all_passed:
         lines.append("That is a good sign, not a guarantee: grading runs many more checks on generated inputs "
                      "(other shapes and batch dimensions, large magnitudes, gradients against finite differences).")
