@@ -194,6 +194,7 @@ def _run_export_github(args: argparse.Namespace) -> int:
 def _run_grade(args: argparse.Namespace) -> int:
     from grader.model import Report
     from grader.pipeline import grade_submission
+    from grader.points import format_points
     from grader.report.feedback import feedback_markdown
     from grader.report.results_json import results_json
     from grader.report.terminal import terminal_table
@@ -231,7 +232,7 @@ def _run_grade(args: argparse.Namespace) -> int:
         print(terminal_table(report))
         print(confinement.summary)
     if status == EXIT_OK and args.fail_under is not None and report.score < args.fail_under:
-        print(f"grader: score {report.score:g} is below --fail-under {args.fail_under:g}", file=sys.stderr)
+        print(f"grader: score {format_points(report.score)} is below --fail-under {args.fail_under:g}", file=sys.stderr)
         return EXIT_BELOW_THRESHOLD
     return status
 

@@ -17,6 +17,7 @@ import time
 import traceback
 from pathlib import Path
 
+from grader.points import format_points
 from grader.writing import write_atomic
 
 
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
         results = results_json(report)
         write_atomic(results_path, json.dumps(results, indent=2) + "\n")
         write_atomic(root / "results" / "feedback.md", feedback_markdown(report))
-        print(f"graded {path}: {results['score']:g} / {results['max_score']:g}")
+        print(f"graded {path}: {format_points(results['score'])} / {format_points(results['max_score'])}")
         return 0
     except BaseException as error:  # whatever happened, Gradescope gets a results.json
         traceback.print_exc()
