@@ -267,8 +267,8 @@ def skipped_note(skipped: tuple[str, ...]) -> str | None:
     """One line naming the class folder's entries that are not submissions, None when there are none."""
     if not skipped:
         return None
-    entries = "entry" if len(skipped) == 1 else "entries"
-    return f"skipped {len(skipped)} {entries} that are not submissions (not a .py or .ipynb file or a folder): {listing(skipped)}"
+    what = "entry that is not a submission" if len(skipped) == 1 else "entries that are not submissions"
+    return f"skipped {len(skipped)} {what} (not a .py or .ipynb file or a folder): {listing(skipped)}"
 
 
 def check_jobs(jobs: int | None) -> int:

@@ -103,9 +103,10 @@ def _renamed(entry: str, stem: str, name: str, owner: tuple[str, str] | None) ->
     other_entry, other_name = owner
     if other_name.casefold() != stem.casefold():
         # the same name key, so the same name with its accents encoded differently: the two look
-        # the same, so they are shown with escapes
-        return (f"{ascii(entry)}: {ascii(other_entry)} is already named {ascii(other_name)} (the same name with its "
-                f"accents encoded differently, Unicode NFC and NFD), so this one is named {ascii(name)}; both are graded")
+        # the same, so the warning says how they differ and what each is called
+        return (f"{entry} and {other_entry} look the same but encode their accents differently (Unicode NFD and NFC): "
+                f"the NFC one is named {other_name!r} and this one "
+                f"{name!r}; both are graded")
     why = "" if other_name == stem else " (names are compared ignoring case)"
     return f"{entry}: {other_entry} is already named {other_name!r}{why}, so this one is named {name!r}; both are graded"
 
