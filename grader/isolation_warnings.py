@@ -115,11 +115,10 @@ def _seccomp(found: Found) -> str:
 
 
 def _own_user(found: Found) -> str:
-    unreadable = found.unreadable or "the interpreter"
-    privileges = "though without root's capabilities" if found.capabilities else "with every capability"
-    text = (f"student code runs as root, {privileges}: without bubblewrap it can have a user of its own only if "
-            "other users can read the Python interpreter, numpy and the grader, and they cannot read "
-            f"{unreadable}")
+    unreadable = f"{found.unreadable}, where" if found.unreadable else "the folder where"
+    privileges = "without root's capabilities" if found.capabilities else "with every capability"
+    text = (f"student code runs as root ({privileges}), not as a user of its own, because other users cannot read "
+            f"{unreadable} the Python interpreter, numpy or the grader are")
     if not found.capabilities:
         text += ", so grading is not contained"
     elif found.landlock and found.seccomp:
@@ -128,10 +127,9 @@ def _own_user(found: Found) -> str:
         text += "; with no Landlock it can read and write root's files, so grading is not contained"
     else:
         text += "; with no seccomp it can change the grader's limits and priority, so grading is not contained"
-    where = f"outside {found.unreadable}" if found.unreadable else "in a folder they can read"
-    return text + ("; to give it a user of its own, install bubblewrap (apt-get install bubblewrap) or keep the "
-                   "interpreter, numpy and the grader where other users can read them, such as a virtual environment "
-                   f"made from /usr/bin/python3 {where}")
+    where = f"outside {found.unreadable}" if found.unreadable else "that other users can read"
+    return text + (f"; to give it one, install bubblewrap (apt-get install bubblewrap) or install the grader in a "
+                   f"virtual environment made from /usr/bin/python3 {where}")
 
 
 def _capabilities(found: Found) -> str:
