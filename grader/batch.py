@@ -172,8 +172,7 @@ def _start_job(assignment_name: str, assignments_dir: str, isolation_level: str)
     from grader.assignment import load_assignment
     from grader.isolation import choose
     from grader.pipeline import load_kit
-    from grader.sandbox import become_subreaper
-    from grader.worker import die_with_parent
+    from grader.process import become_subreaper, die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it lets running students finish
     die_with_parent()

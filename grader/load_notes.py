@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from grader.sandbox import Cell, LoadReport
+from grader.model import Cell, LoadReport
 from grader.standins import DISPLAY_MODULES
 
 

@@ -21,11 +21,12 @@ that fails, or a check that fails.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Collection, Sequence
 
 import numpy as np
 
+from grader.model import LoadReport
 from grader.wire import WireError, unpack
 
 TYPE_CHARS = 80  # an exception's or an object's type name (the worker cuts them to this)
@@ -35,21 +36,6 @@ MAX_DEFINED = 500
 MAX_STANDINS = 50
 MAX_LAYERS = 16
 MAX_LINE = 1 << 31
-
-
-@dataclass
-class LoadReport:
-    """What happened when the submission's cells ran: errors per cell, functions defined.
-
-    Each error is {"type": str, "message": str, "cell": index into the cells, "where": None or
-    {"file": a cell's file name, "line": int or None}}.
-    """
-
-    errors: list[dict] = field(default_factory=list)
-    defined: list[str] = field(default_factory=list)
-    standins: list[str] = field(default_factory=list)  # unavailable modules the submission imported
-    not_functions: dict[str, str] = field(default_factory=dict)  # expected name -> type of the non-function bound to it
-    failure: str | None = None  # the load itself did not finish (timeout, crash, an invalid report)
 
 
 @dataclass(frozen=True)

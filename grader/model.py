@@ -1,4 +1,6 @@
-"""Frozen records that flow between the grader's steps."""
+"""The records that flow between the grader's steps (frozen, but for the load report that the
+sandbox fills in as the worker reports): what crosses from one layer to another lives here, so
+that no layer imports another only for a type."""
 
 from __future__ import annotations
 
@@ -85,3 +87,26 @@ class Report:
             units[result.function] = units.get(result.function, 0) + pts.to_units(result.score)
         return {name: (pts.from_units(score), pts.exact(self.function_points.get(name, 0.0)))
                 for name, score in units.items()}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Source code to run in the worker; `filename` is what tracebacks and feedback name."""
+
+    source: str
+    filename: str
+
+
+@dataclass
+class LoadReport:
+    """What happened when the submission's cells ran: errors per cell, functions defined.
+
+    Each error is {"type": str, "message": str, "cell": index into the cells, "where": None or
+    {"file": a cell's file name, "line": int or None}}.
+    """
+
+    errors: list[dict] = field(default_factory=list)
+    defined: list[str] = field(default_factory=list)
+    standins: list[str] = field(default_factory=list)  # unavailable modules the submission imported
+    not_functions: dict[str, str] = field(default_factory=dict)  # expected name -> type of the non-function bound to it
+    failure: str | None = None  # the load itself did not finish (timeout, crash, an invalid report)

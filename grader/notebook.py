@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from grader.sandbox import Cell
+from grader.model import Cell
 
 # Cell magics whose body is still Python: keep the body, drop the magic line.
 _PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun", "debug", "python", "python3"}

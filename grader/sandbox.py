@@ -15,7 +15,6 @@ cannot starve the others). With at most MAX_CELLS code cells, the worst case is 
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import functools
 import json
@@ -32,10 +31,9 @@ from pathlib import Path
 from stat import S_ISDIR
 from typing import Any, Sequence
 
-from grader import isolation, messages, wire
+from grader import isolation, messages, process, wire
 from grader.isolation import Isolation
-from grader.messages import LoadReport
-from grader.worker import BOOTSTRAP
+from grader.model import Cell, LoadReport
 
 
 @dataclass(frozen=True)
@@ -64,6 +62,13 @@ CELL_GRACE_SECONDS = 2.0  # after a cell's time limit, for the interruption to t
 MAX_CELLS = 300  # code cells in a submission: each may take late_cell_seconds, so they bound the load budget
 MIN_RELOAD_SECONDS = 1.0  # no restart when less of the load budget is left: a worker takes this long to start
 KILL_SECONDS = 4.5  # at most, to end a worker (0.5 s grace, 2 s to reap its group, 2 s to drain its output)
+
+# The worker's command line: `python -I -c BOOTSTRAP CONFIG`. The worker's module is named only
+# here; no trusted module imports it, the worker runs only in its own process.
+BOOTSTRAP = (
+    "import json, sys; config = json.loads(sys.argv[1]); sys.path[:0] = config['path']; "
+    "from grader.worker import main; main(config)"
+)
 
 
 def load_budget_seconds(limits: SandboxLimits, cells: int) -> float:
@@ -118,14 +123,6 @@ class StudentAbort(BaseException):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Cell:
-    """Source code to run in the worker; `filename` is what tracebacks and feedback name."""
-
-    source: str
-    filename: str
 
 
 class _OutputCollector(threading.Thread):
@@ -196,7 +193,7 @@ class _WorkerProcess:
             "landlock": {"read": isolation.read_allow_list(), "write": [inside_scratch]} if confinement.landlock_abi else None,
             "seccomp": confinement.seccomp,
         }
-        become_subreaper()
+        process.become_subreaper()
         isolation.harden_grader()
         python = os.path.realpath(sys.executable) if confinement.bwrap else sys.executable
         command = [python, "-I", "-c", BOOTSTRAP, json.dumps(config)]
@@ -256,20 +253,6 @@ class _WorkerProcess:
                 pass
         self.collector.join(timeout=2)
         return _describe_exit(code)
-
-
-_PR_SET_CHILD_SUBREAPER = 36
-
-
-@functools.lru_cache(maxsize=None)
-def become_subreaper() -> bool:
-    """Make this process adopt its orphaned descendants (Linux), so that what a worker leaves
-    behind is reaped here instead of lingering as a zombie. True if it worked."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
 
 
 def _reap_group(pgid: int, seconds: float = 2.0) -> None:

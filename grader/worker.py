@@ -1,6 +1,6 @@
 """The untrusted side: a child process that runs the student's code and answers calls.
 
-Started by `grader.sandbox` (see BOOTSTRAP) with a JSON configuration. Before any student
+Started by `grader.sandbox` (see its BOOTSTRAP) with a JSON configuration. Before any student
 code runs it drops every capability and, when started as root with a uid to use, changes to
 that uid; then it applies its resource limits, restricts itself with Landlock and seccomp
 where asked, and says "ready". Then it runs the submission's cells into a module and answers
@@ -25,7 +25,7 @@ import types
 
 import numpy  # imported before any restriction, so all of it is loaded
 
-from grader import capabilities, landlock, seccomp, standins, wire
+from grader import capabilities, landlock, process, seccomp, standins, wire
 
 # The modules the worker's own code relies on. Student code may monkeypatch them; their
 # original contents are put back after each piece of student code runs, so that a patch
@@ -38,11 +38,6 @@ def restore_modules() -> None:
     for module, contents in zip(_PROTECTED, _PRISTINE):
         vars(module).update(contents)
     sys.modules.update({module.__name__: module for module in _PROTECTED})
-
-BOOTSTRAP = (
-    "import json, sys; config = json.loads(sys.argv[1]); sys.path[:0] = config['path']; "
-    "from grader.worker import main; main(config)"
-)
 
 
 def apply_limits(limits: dict) -> None:
@@ -137,21 +132,6 @@ def run_cells(module: types.ModuleType, cells: list[dict], filenames: set[str], 
     return errors
 
 
-def die_with_parent() -> None:
-    """Be killed when the process that started this one dies, even by SIGKILL (Linux only)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    parent = os.getppid()
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(70)
-
-
 def confine(config: dict) -> list[str]:
     """Apply the configured layers to this process, before any student code; the layers applied."""
     applied = []
@@ -164,7 +144,7 @@ def confine(config: dict) -> list[str]:
         applied.append(f"uid {uid}")
     if config.get("capabilities"):
         applied.append(capabilities.LAYER)
-    die_with_parent()  # after the uid change, which clears it
+    process.die_with_parent()  # after the uid change, which clears it
     apply_limits(config.get("limits", {}))
     applied.append("rlimits")
     if config.get("seccomp"):

@@ -8,7 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from grader.sandbox import Cell, SandboxLimits, StudentAbort, StudentModule, StudentRaised
+from grader.model import Cell
+from grader.sandbox import SandboxLimits, StudentAbort, StudentModule, StudentRaised
 from grader.wire import Opaque
 from grading_helpers import available_levels
 

@@ -34,7 +34,8 @@ def test_a_locked_folder_of_a_pid_not_seen_here_is_kept_and_an_unlocked_one_remo
 
 
 def test_a_grader_holds_its_scratch_folder_locked_while_it_grades():
-    from grader.sandbox import Cell, StudentModule
+    from grader.model import Cell
+    from grader.sandbox import StudentModule
 
     with StudentModule("hw1", [Cell("x = 1\n", "hw1.py")]) as module:
         scratch = module._scratch.name
