@@ -48,7 +48,7 @@ def tree_rss_kib(root: int) -> tuple[int, dict[str, int]]:
             continue
         pid = int(entry.name)
         children.setdefault(parent, []).append(pid)
-        roles[pid] = "worker" if b"grader.worker" in cmdline else ("bwrap" if cmdline.startswith(b"/usr/bin/bwrap") else "job")
+        roles[pid] = "worker" if b"grader.sandbox.worker" in cmdline else ("bwrap" if cmdline.startswith(b"/usr/bin/bwrap") else "job")
         for line in status.splitlines():
             if line.startswith("VmRSS:"):
                 rss[pid] = int(line.split()[1])

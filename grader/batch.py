@@ -170,9 +170,9 @@ _JOB: dict = {}
 def _start_job(assignment_name: str, assignments_dir: str, isolation_level: str) -> None:
     """Load the assignment and its checks once for every student this process grades."""
     from grader.assignment import load_assignment
-    from grader.isolation import choose
+    from grader.sandbox.isolation import choose
     from grader.pipeline import load_kit
-    from grader.process import become_subreaper, die_with_parent
+    from grader.sandbox.process import become_subreaper, die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it lets running students finish
     die_with_parent()

@@ -19,7 +19,7 @@ from hypothesis.errors import HypothesisException
 from grader.checks import Case, Check, CheckFailure
 from grader.diagnosis import Misconception, Observation, diagnose
 from grader.model import CheckResult
-from grader.sandbox import StudentAbort, StudentModule, StudentRaised
+from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
 from grader.scoring import check_points, count_supporting
 from grader.strategies import variants
 

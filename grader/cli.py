@@ -131,7 +131,7 @@ def _run_release(args: argparse.Namespace) -> int:
 
 
 def _run_isolation(args: argparse.Namespace) -> int:
-    from grader.isolation import choose
+    from grader.sandbox.isolation import choose
 
     print(choose(args.isolation).describe())
     return EXIT_OK
@@ -156,7 +156,7 @@ def _run_checks(args: argparse.Namespace) -> int:
 def _confinement(level: str, quiet: bool):
     """The isolation for `level`; unless `quiet`, one warning on stderr per layer this machine lacks
     (called once per command: grade-all's jobs choose the same layers without a word)."""
-    from grader.isolation import choose
+    from grader.sandbox.isolation import choose
 
     confinement = choose(level)
     if confinement.warnings and not quiet:

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from grader.wire import Opaque
+from grader.sandbox.wire import Opaque
 
 RTOL = 1e-6  # entry by entry: |got - expected| <= RTOL * |expected| ...
 ATOL = 1e-6  # ... + ATOL * scale, scale = max(1, the largest |entry| of the whole expected result)

@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
     results_path = root / "results" / "results.json"
     try:
         from grader.assignment import load_assignment
-        from grader.isolation import choose
+        from grader.sandbox.isolation import choose
         from grader.pipeline import grade_submission
         from grader.report.feedback import feedback_markdown
         from grader.report.results_json import results_json

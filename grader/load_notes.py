@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from grader.model import Cell, LoadReport
-from grader.standins import DISPLAY_MODULES
+from grader.sandbox.standins import DISPLAY_MODULES
 
 
 def load_notes(load: LoadReport, cells: Sequence[Cell]) -> list[str]:
@@ -87,7 +87,7 @@ def describe_standins(modules: Sequence[str]) -> str:
 def describe_load_error(error: dict, cells: Sequence[Cell]) -> str:
     """One note for an exception raised by a cell's top-level code, naming the cell and line.
 
-    `error` is a load error as `grader.messages` checked it: its cell is one of `cells`.
+    `error` is a load error as `grader.sandbox.messages` checked it: its cell is one of `cells`.
     """
     place, _ = _place(error, cells)
     kind, message = error["type"], error["message"]

@@ -6,14 +6,14 @@ import dataclasses
 import time
 from pathlib import Path
 
-from grader import isolation
-from grader.isolation import Isolation
+from grader.sandbox import isolation
+from grader.sandbox.isolation import Isolation
 
 from grader.assignment import function_hints, load_checks, load_reference
 from grader.checking import run_checks
 from grader.load_notes import load_notes, missing_reason
 from grader.model import Assignment, Report
-from grader.sandbox import SandboxLimits, StudentModule
+from grader.sandbox.handle import SandboxLimits, StudentModule
 from grader.submission import load_submission
 
 

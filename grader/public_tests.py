@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from grader import wire
-from grader.sandbox import StudentAbort, StudentModule, StudentRaised
+from grader.sandbox import wire
+from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
 
 MAX_REASON_LINES = 6
 

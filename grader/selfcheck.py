@@ -4,7 +4,7 @@ It needs only what the student has, their template folder: the public tests and
 `grader.json`, which `grader release` writes next to them (the module's name, each
 function's points and hint, and the hints the grader gives for common errors). It never sees
 the hidden checks or the reference solution. The student's code runs in the same sandbox as
-when it is graded (`grader.sandbox`); the public tests run under pytest in this process.
+when it is graded (`grader.sandbox.handle`); the public tests run under pytest in this process.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import Sequence
 
 from grader.diagnosis import Misconception
 from grader.errors import UsageError
-from grader.isolation import Isolation
+from grader.sandbox.isolation import Isolation
 from grader.load_notes import load_notes, missing_reason
 from grader.public_tests import PublicTestResult, run_public_tests, subjects_of_tests
 from grader.safe_read import kind_of, open_folder
-from grader.sandbox import SandboxLimits, StudentModule
+from grader.sandbox.handle import SandboxLimits, StudentModule
 from grader.submission import load_submission
 from grader.submission_finding import find_in_folder, require_submission
 

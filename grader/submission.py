@@ -18,7 +18,7 @@ from grader.errors import UsageError
 from grader.model import Cell
 from grader.notebook import NotebookError, looks_like_notebook, read_notebook_cells
 from grader.safe_read import FileRead, kind_of, link_reason, link_target_kind, open_folder, read_regular_file
-from grader.sandbox import MAX_CELLS
+from grader.sandbox.handle import MAX_CELLS
 from grader.submission_finding import Found, find_in_folder
 
 MAX_CODE_BYTES = 5 << 20  # Python source: a .py file, or all of a notebook's code cells

@@ -280,7 +280,7 @@ for _pid in _pids:
         _command = open(f"/proc/{_pid}/cmdline", "rb").read()
     except OSError:
         continue
-    if b"python" not in _command or b"grader.worker" in _command:
+    if b"python" not in _command or b"grader.sandbox.worker" in _command:
         continue
     for _leaf in ("mem", "environ", "fd"):
         try:

@@ -75,7 +75,7 @@ def function_scores(results: dict) -> dict[str, tuple[float, float]]:
 def available_levels() -> list[str]:
     """The isolation levels this machine offers to this user (auto, landlock, bwrap)."""
     from grader.errors import UsageError
-    from grader.isolation import choose
+    from grader.sandbox.isolation import choose
 
     levels = []
     for level in ("auto", "landlock", "bwrap"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader import isolation
+from grader.sandbox import isolation
 from grader.errors import UsageError
 from grading_helpers import run_grader
 

@@ -15,8 +15,8 @@ import pytest
 from conftest import REPO
 from grading_helpers import run_grader
 
-from grader import isolation
-from grader.isolation_warnings import BWRAP_NO_NAMESPACES, BWRAP_NOT_INSTALLED, Found, missing_layers
+from grader.sandbox import isolation
+from grader.sandbox.isolation_warnings import BWRAP_NO_NAMESPACES, BWRAP_NOT_INSTALLED, Found, missing_layers
 
 ALICE = REPO / "examples" / "hw1" / "alice_full_marks.py"
 NESTED_PARENTHESES = re.compile(r"\([^()]*\(")

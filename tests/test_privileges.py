@@ -28,7 +28,7 @@ import unprivileged
 from conftest import REFERENCE_PATH, REPO
 from grading_helpers import available_levels, grade_file, run_grader
 
-from grader import isolation, seccomp
+from grader.sandbox import isolation, seccomp
 from grader.errors import UsageError
 
 USERS = ["root", "unprivileged"] if unprivileged.available() else ["current user"]
@@ -163,7 +163,7 @@ def _run_python(code: str) -> subprocess.CompletedProcess:
 def test_landlock_alone_refuses_device_nodes_even_to_root(tmp_path):
     completed = _run_python(
         "import os, stat, sys\n"
-        "from grader import landlock\n"
+        "from grader.sandbox import landlock\n"
         f"landlock.restrict([], [{str(tmp_path)!r}])\n"
         f"os.mknod({str(tmp_path / 'fifo')!r}, 0o600 | stat.S_IFIFO)\n"
         "for kind in (stat.S_IFCHR, stat.S_IFBLK):\n"
@@ -181,7 +181,7 @@ def test_landlock_alone_refuses_device_nodes_even_to_root(tmp_path):
 def test_seccomp_alone_refuses_devices_and_calls_aimed_at_other_processes(tmp_path):
     completed = _run_python(
         "import os, resource, socket, stat\n"
-        "from grader import seccomp\n"
+        "from grader.sandbox import seccomp\n"
         "seccomp.install()\n"
         "def attempt(name, action):\n"
         "    try:\n"

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from grader.model import Cell
-from grader.sandbox import SandboxLimits, StudentAbort, StudentModule, StudentRaised
-from grader.wire import Opaque
+from grader.sandbox.handle import SandboxLimits, StudentAbort, StudentModule, StudentRaised
+from grader.sandbox.wire import Opaque
 from grading_helpers import available_levels
 
 SOURCE = '''
@@ -167,7 +167,7 @@ def test_numpy_submodules_import_lazily_inside_every_level(level):
     """Regression: under bubblewrap, directories made for the bind mounts were private to root,
     so a worker that had dropped to its own uid could not import numpy.testing lazily (seen when
     the virtual environment lived under /tmp)."""
-    from grader.isolation import choose
+    from grader.sandbox.isolation import choose
 
     confinement = choose(level)
     source = "import numpy as np\ndef lazy(x):\n    return float(np.testing.assert_allclose is not None) + np.fft.fft(x).real.sum() * 0 + np.linalg.norm(x) * 0\n"

@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from grader.sandbox import SCRATCH_PREFIX, _lock_folder, remove_stale_scratch
+from grader.sandbox.handle import SCRATCH_PREFIX, _lock_folder, remove_stale_scratch
 
 
 def _folder() -> Path:
@@ -35,7 +35,7 @@ def test_a_locked_folder_of_a_pid_not_seen_here_is_kept_and_an_unlocked_one_remo
 
 def test_a_grader_holds_its_scratch_folder_locked_while_it_grades():
     from grader.model import Cell
-    from grader.sandbox import StudentModule
+    from grader.sandbox.handle import StudentModule
 
     with StudentModule("hw1", [Cell("x = 1\n", "hw1.py")]) as module:
         scratch = module._scratch.name

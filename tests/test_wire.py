@@ -10,7 +10,7 @@ import struct
 import numpy as np
 import pytest
 
-from grader import wire
+from grader.sandbox import wire
 
 
 @pytest.mark.parametrize("array", [

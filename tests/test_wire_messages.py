@@ -10,8 +10,8 @@ import os
 import numpy as np
 import pytest
 
-from grader import messages, wire
-from grader.sandbox import MAX_CELLS
+from grader.sandbox import messages, wire
+from grader.sandbox.handle import MAX_CELLS
 from grader.submission import MAX_CODE_BYTES
 
 FILES = ["hw1.ipynb cell 2", "hw1.ipynb cell 4"]

@@ -1,7 +1,7 @@
 """What the worker may say, parsed into typed records: anything else is a WireError.
 
 The worker runs the student's code, and that code can find the answer channel and write frames
-of its own, so nothing the worker sends is trusted. `grader.wire` reads a message within its
+of its own, so nothing the worker sends is trusted. `grader.sandbox.wire` reads a message within its
 bounds (size, nesting, integers); the one parser per kind of message here checks every field's
 type and range and returns a record the rest of the grader can use as it is, or raises
 WireError saying what was wrong. The sandbox turns that into the student's failure: a load
@@ -13,7 +13,7 @@ that fails, or a check that fails.
                 "not_functions": {expected name: type name}}
     error      {"type": str, "message": str, "cell": int, "where": place}    at most one per cell, in order
     place      null, or {"file": one of the cells' file names, "line": int or null}
-    answers    {"status": "ok", "value": value tree}   (see grader.wire)
+    answers    {"status": "ok", "value": value tree}   (see grader.sandbox.wire)
                {"status": "raised", "type": str, "message": str, "where": place}
                {"status": "missing"}
                {"status": "unserialisable", "type": str}
@@ -27,7 +27,7 @@ from typing import Any, Collection, Sequence
 import numpy as np
 
 from grader.model import LoadReport
-from grader.wire import WireError, unpack
+from grader.sandbox.wire import WireError, unpack
 
 TYPE_CHARS = 80  # an exception's or an object's type name (the worker cuts them to this)
 MESSAGE_CHARS = 500  # an exception's message

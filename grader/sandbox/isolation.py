@@ -35,9 +35,9 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from grader import capabilities, landlock, seccomp
+from grader.sandbox import capabilities, landlock, seccomp
 from grader.errors import UsageError
-from grader.isolation_warnings import BWRAP_NO_NAMESPACES, BWRAP_NOT_INSTALLED, Found, missing_layers
+from grader.sandbox.isolation_warnings import BWRAP_NO_NAMESPACES, BWRAP_NOT_INSTALLED, Found, missing_layers
 
 LEVELS = ("auto", "strict", "landlock", "bwrap")
 WORKER_UID_BASE = 61234

@@ -2,7 +2,7 @@
 
 A call that hangs or kills the worker costs only that call: the worker's whole process group
 is killed and a fresh worker (with the submission loaded again) serves the next call.
-Whatever comes back is read by `grader.wire` and parsed by `grader.messages` before anyone
+Whatever comes back is read by `grader.sandbox.wire` and parsed by `grader.sandbox.messages` before anyone
 looks at it: a message that is not what an honest worker sends is the student's failure.
 
 Time is bounded per submission, however many workers it takes: all runs of the submission
@@ -31,8 +31,8 @@ from pathlib import Path
 from stat import S_ISDIR
 from typing import Any, Sequence
 
-from grader import isolation, messages, process, wire
-from grader.isolation import Isolation
+from grader.sandbox import isolation, messages, process, wire
+from grader.sandbox.isolation import Isolation
 from grader.model import Cell, LoadReport
 
 
@@ -67,7 +67,7 @@ KILL_SECONDS = 4.5  # at most, to end a worker (0.5 s grace, 2 s to reap its gro
 # here; no trusted module imports it, the worker runs only in its own process.
 BOOTSTRAP = (
     "import json, sys; config = json.loads(sys.argv[1]); sys.path[:0] = config['path']; "
-    "from grader.worker import main; main(config)"
+    "from grader.sandbox.worker import main; main(config)"
 )
 
 

@@ -1,6 +1,6 @@
 """The untrusted side: a child process that runs the student's code and answers calls.
 
-Started by `grader.sandbox` (see its BOOTSTRAP) with a JSON configuration. Before any student
+Started by `grader.sandbox.handle` (see its BOOTSTRAP) with a JSON configuration. Before any student
 code runs it drops every capability and, when started as root with a uid to use, changes to
 that uid; then it applies its resource limits, restricts itself with Landlock and seccomp
 where asked, and says "ready". Then it runs the submission's cells into a module and answers
@@ -25,7 +25,7 @@ import types
 
 import numpy  # imported before any restriction, so all of it is loaded
 
-from grader import capabilities, landlock, process, seccomp, standins, wire
+from grader.sandbox import capabilities, landlock, process, seccomp, standins, wire
 
 # The modules the worker's own code relies on. Student code may monkeypatch them; their
 # original contents are put back after each piece of student code runs, so that a patch
