@@ -125,7 +125,7 @@ def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, li
     Raises:
         UsageError: checks.py is missing, or its checks do not cover the assignment's points.
     """
-    from grader.checks import VISIBILITIES, Check
+    from grader.authoring.checks import VISIBILITIES, Check
 
     package_name = f"_grader_assignment_{assignment.name}"
     init = assignment.directory / "__init__.py"

@@ -16,12 +16,12 @@ from typing import Any, Sequence
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import HypothesisException
 
-from grader.checks import Case, Check, CheckFailure
-from grader.diagnosis import Misconception, Observation, diagnose
+from grader.authoring.checks import Case, Check, CheckFailure
+from grader.authoring.diagnosis import Misconception, Observation, diagnose
 from grader.model import CheckResult
 from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
 from grader.scoring import check_points, count_supporting
-from grader.strategies import variants
+from grader.authoring.strategies import variants
 
 
 # Hypothesis reports a failure that does not replay (a random or stateful function) as one of these.
@@ -232,7 +232,7 @@ def _observation(function: str, reference: Any, case: Case, got: Any, error: str
 
 def _diagnosis(check: Check, failure: _Failure, misconceptions: Sequence[Misconception], reference: Any,
                module: StudentModule | None) -> list[Misconception]:
-    """The misconceptions that explain the failure shown, the likely cause first (grader.diagnosis).
+    """The misconceptions that explain the failure shown, the likely cause first (grader.authoring.diagnosis).
 
     When several fit every failing call seen equally well (the smallest case is often too small
     to tell them apart), the student's function is tried on PROBES more cases of the check, with

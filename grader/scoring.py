@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Mapping, Sequence
 
-from grader.checks import Check
+from grader.authoring.checks import Check
 from grader.model import CheckResult
 from grader.points import from_units, to_units
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from grader.diagnosis import Misconception
+from grader.authoring.diagnosis import Misconception
 from grader.errors import UsageError
 from grader.sandbox.isolation import Isolation
 from grader.load_notes import load_notes, missing_reason

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.gradcheck import numerical_gradient, relative_error
-from grader.strategies import batch_shapes, distinct_sizes, normal, seeds
+from grader.authoring.gradcheck import numerical_gradient, relative_error
+from grader.authoring.strategies import batch_shapes, distinct_sizes, normal, seeds
 
 TOLERANCE = 1e-6
 NONLINEARITIES = st.sampled_from(["tanh", "relu"])

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.strategies import batch_shapes, distinct_sizes, normal, seeds
+from grader.authoring.strategies import batch_shapes, distinct_sizes, normal, seeds
 
 property_settings = settings(max_examples=40)
 

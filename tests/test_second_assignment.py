@@ -9,9 +9,9 @@ from grading_helpers import run_grader
 HW0_CHECKS = '''
 from hypothesis import strategies as st
 
-from grader.checks import Case, agreement, raises, shape_and_dtype
-from grader.diagnosis import Misconception
-from grader.strategies import batch_shapes, recipe, seeds
+from grader.authoring.checks import Case, agreement, raises, shape_and_dtype
+from grader.authoring.diagnosis import Misconception
+from grader.authoring.strategies import batch_shapes, recipe, seeds
 
 
 @recipe

@@ -1,6 +1,6 @@
 """The hidden checks of homework 1: for each of the 15 functions, several weighted properties.
 
-Kinds of check (grader.checks): output shapes and dtypes; agreement with the reference on
+Kinds of check (grader.authoring.checks): output shapes and dtypes; agreement with the reference on
 generated inputs; properties of the output; numerical stability at large magnitudes;
 gradients against central finite differences of the reference forward; the ValueErrors the
 contract requires. Points per function come from assignment.json; within a function they
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.checks import (GRADIENT_ERROR_FLOOR, GRADIENT_TOLERANCE, Case, Check, CheckFailure, agreement, gradient,
+from grader.authoring.checks import (GRADIENT_ERROR_FLOOR, GRADIENT_TOLERANCE, Case, Check, CheckFailure, agreement, gradient,
                            property_holds, raises, shape_and_dtype)
-from grader.compare import ATOL, RTOL, as_float_array, compare_array
+from grader.authoring.compare import ATOL, RTOL, as_float_array, compare_array
 
 from . import cases as c
 from .misconceptions import build as build_misconceptions
@@ -194,7 +194,7 @@ def build(ref):
 
 
 def _softmax_backward_against_finite_differences(ref):
-    from grader.gradcheck import numerical_gradient, relative_error
+    from grader.authoring.gradcheck import numerical_gradient, relative_error
 
     def verify(student, case: Case):
         dA, A = case.args

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.compare import outputs_match
-from grader.diagnosis import Misconception
+from grader.authoring.compare import outputs_match
+from grader.authoring.diagnosis import Misconception
 
 
 def _only_weights_wrong_with_batch(weight_outputs: set[int], batch_of):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.diagnosis import diagnose
+from grader.authoring.diagnosis import diagnose
 from grader.report.escaping import plain_text
 from grader.report.stopped import plural
 from grader.selfcheck import SelfCheckReport

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-from grader.compare import ATOL, RTOL, as_float_array, compare_outputs, describe_value
-from grader.gradcheck import numerical_gradient, relative_error
-from grader.strategies import CaseRecipe
+from grader.authoring.compare import ATOL, RTOL, as_float_array, compare_outputs, describe_value
+from grader.authoring.gradcheck import numerical_gradient, relative_error
+from grader.authoring.strategies import CaseRecipe
 
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 GRADIENT_ERROR_FLOOR = 1.0  # as compare's scale: below 1, gradients compare by absolute difference

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from grader.compare import outputs_match
+from grader.authoring.compare import outputs_match
 
 MAX_NAMED = 2
 
