@@ -28,7 +28,7 @@ from grader.errors import UsageError
 from grader.fingerprint import assignment_version, submission_digest
 from grader.model import Assignment, Report
 from grader.roster import Student, read_roster
-from grader.submission_finding import listing
+from grader.grading.submission_finding import listing
 from grader.writing import write_atomic
 
 RECORD = "record.json"
@@ -169,9 +169,9 @@ _JOB: dict = {}
 
 def _start_job(assignment_name: str, assignments_dir: str, isolation_level: str) -> None:
     """Load the assignment and its checks once for every student this process grades."""
-    from grader.assignment import load_assignment
+    from grader.grading.assignment import load_assignment
     from grader.sandbox.isolation import choose
-    from grader.pipeline import load_kit
+    from grader.grading.pipeline import load_kit
     from grader.sandbox.process import become_subreaper, die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it lets running students finish
@@ -191,7 +191,7 @@ def _alarm(signum, frame):
 
 def _grade_student(name: str, path: str, folder: str, key: dict) -> dict:
     """Grade one student and write their files; their record."""
-    from grader.pipeline import grade_submission
+    from grader.grading.pipeline import grade_submission
 
     assignment = _JOB["assignment"]
     started = time.perf_counter()

@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 
 from grader import __version__
-from grader.assignment import load_assignment
+from grader.grading.assignment import load_assignment
 from grader.errors import UsageError
 from grader.report.escaping import plain_text
 from grader.writing import write_atomic
@@ -138,8 +138,8 @@ def _run_isolation(args: argparse.Namespace) -> int:
 
 
 def _run_checks(args: argparse.Namespace) -> int:
-    from grader.assignment import load_checks, load_reference
-    from grader.scoring import check_points
+    from grader.grading.assignment import load_checks, load_reference
+    from grader.grading.scoring import check_points
 
     assignment = load_assignment(args.assignment, args.assignments)
     checks, misconceptions = load_checks(assignment, load_reference(assignment))
@@ -193,12 +193,12 @@ def _run_export_github(args: argparse.Namespace) -> int:
 
 def _run_grade(args: argparse.Namespace) -> int:
     from grader.model import Report
-    from grader.pipeline import grade_submission
+    from grader.grading.pipeline import grade_submission
     from grader.points import format_points
     from grader.report.feedback import feedback_markdown
     from grader.report.results_json import results_json
     from grader.report.terminal import terminal_table
-    from grader.submission_finding import require_submission
+    from grader.grading.submission_finding import require_submission
 
     assignment = load_assignment(args.assignment, args.assignments)
     require_submission(args.submission, assignment.module, "the student's")

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import grader
 from grader.model import Assignment
-from grader.submission import read_submission_bytes
+from grader.grading.submission import read_submission_bytes
 
 
 def submission_digest(path: Path, module: str) -> str:
-    """sha256 of what grading reads from `path` (grader.submission.read_submission_bytes): the
+    """sha256 of what grading reads from `path` (grader.grading.submission.read_submission_bytes): the
     graded file's name and bytes, or why it cannot be read, and the notes on the choice.
 
     It reads exactly as grading does: never through a link, never from a special file (a FIFO

@@ -3,7 +3,7 @@
     python -m grader.gradescope ASSIGNMENT [ROOT]      (ROOT: $AUTOGRADER_ROOT, else /autograder)
 
 The submission folder is whatever the student uploaded, graded like any submission folder
-(grader.submission_finding: `hw1.py` or `hw1.ipynb`, else the only .py or .ipynb file, such as
+(grader.grading.submission_finding: `hw1.py` or `hw1.ipynb`, else the only .py or .ipynb file, such as
 `hw1 (2).ipynb`, with a note; a symbolic link is never followed). A results.json is always
 written: a fault of the grader gives one that says so, never a missing file.
 """
@@ -41,9 +41,9 @@ def main(argv: list[str]) -> int:
     root = Path(argv[1] if len(argv) > 1 else os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     results_path = root / "results" / "results.json"
     try:
-        from grader.assignment import load_assignment
+        from grader.grading.assignment import load_assignment
         from grader.sandbox.isolation import choose
-        from grader.pipeline import grade_submission
+        from grader.grading.pipeline import grade_submission
         from grader.report.feedback import feedback_markdown
         from grader.report.results_json import results_json
 

@@ -1,7 +1,7 @@
 """Points are counted in hundredths: every share, function score and total is a whole number of
 hundredths, added as integers, and printed the same way by every report.
 
-Shares of a function's points are rounded to hundredths (grader/scoring.py), so a score never
+Shares of a function's points are rounded to hundredths (grader/grading/scoring.py), so a score never
 needs more than two decimals; adding them as integers leaves no float drift (1.14 × 7 is not
 7.98 plus 1e-15), and `format_points` prints a total that earns whole functions as a whole
 number. feedback.md and .html, the terminal, results.json, gradebook.csv, summary.html, JUnit

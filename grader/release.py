@@ -18,12 +18,12 @@ from pathlib import Path
 
 import nbformat
 
-from grader.assignment import function_hints, load_checks, load_reference, module_functions
+from grader.grading.assignment import function_hints, load_checks, load_reference, module_functions
 from grader.errors import UsageError
 from grader.model import Assignment
 from grader.percent_cells import split_cells
 from grader.selfcheck import MANIFEST, manifest_text
-from grader.solution_blocks import strip_solutions
+from grader.grading.solution_blocks import strip_solutions
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 

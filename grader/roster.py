@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.safe_read import kind_of
-from grader.submission_finding import is_ignored, is_submission_entry
+from grader.grading.safe_read import kind_of
+from grader.grading.submission_finding import is_ignored, is_submission_entry
 
 
 @dataclass(frozen=True)
@@ -32,13 +32,13 @@ class Roster:
 def read_roster(folder: Path, exclude: Path | None = None, reserved: tuple[str, ...] = ()) -> Roster:
     """The students of `folder`, with the entries skipped and warnings about names that had to change.
 
-    A student is a .py or .ipynb file or a folder (whose file grader.submission_finding
+    A student is a .py or .ipynb file or a folder (whose file grader.grading.submission_finding
     chooses). Any other entry (`notes.txt`, `README.md`, a PDF) is skipped, by name. Hidden
     entries (a leading dot), the litter of archives and operating systems (`__MACOSX`,
     `Thumbs.db`, ...) and `exclude` (the output folder, when it sits inside `folder`) are
     neither students nor listed. An entry is never followed: a symbolic link is a student
     named by its stem (a link to a folder, or named .py/.ipynb), refused when graded
-    (grader.safe_read).
+    (grader.grading.safe_read).
 
     A student's name is the entry's stem (a folder's whole name). Names are compared as the
     file systems of the course staff compare them: ignoring case (`Alice` and `alice` would

@@ -18,12 +18,12 @@ from typing import Sequence
 from grader.authoring.diagnosis import Misconception
 from grader.errors import UsageError
 from grader.sandbox.isolation import Isolation
-from grader.load_notes import load_notes, missing_reason
+from grader.grading.load_notes import load_notes, missing_reason
 from grader.public_tests import PublicTestResult, run_public_tests, subjects_of_tests
-from grader.safe_read import kind_of, open_folder
+from grader.grading.safe_read import kind_of, open_folder
 from grader.sandbox.handle import SandboxLimits, StudentModule
-from grader.submission import load_submission
-from grader.submission_finding import find_in_folder, require_submission
+from grader.grading.submission import load_submission
+from grader.grading.submission_finding import find_in_folder, require_submission
 
 MANIFEST = "grader.json"
 DEFAULT_TESTS = "test_public.py"
@@ -163,7 +163,7 @@ def _read_manifest(path: Path) -> dict:
 
 
 def _pick_file(folder: Path, module: str) -> tuple[Path, str | None]:
-    """The file to check in `folder`, chosen as grading chooses it (grader.submission_finding),
+    """The file to check in `folder`, chosen as grading chooses it (grader.grading.submission_finding),
     except that when the folder holds both `module`.py and `module`.ipynb (as the template does)
     the one changed last is checked; and a note saying which, when there was a choice.
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE_PATH, REPO
-from grader.solution_blocks import find_solution_blocks
+from grader.grading.solution_blocks import find_solution_blocks
 from grading_helpers import CONTRACT_POINTS, assert_valid_results, available_levels, function_scores, grade_many
 import unprivileged
 from grading_helpers import run_grader

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 
 from conftest import REFERENCE_PATH, REPO
-from grader.solution_blocks import find_solution_blocks
+from grader.grading.solution_blocks import find_solution_blocks
 
 TEMPLATE_NOTEBOOK = REPO / "student_template" / "hw1" / "hw1.ipynb"
 _STUB = re.compile(r'^(?P<indent>[ \t]*)# TODO: .*\n[ \t]*raise NotImplementedError\("(?P<function>\w+) is not implemented yet"\)\n?',

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from grader.assignment import load_assignment
+from grader.grading.assignment import load_assignment
 from grader.errors import UsageError
 
 from conftest import REPO

@@ -22,7 +22,7 @@ def test_grading_writes_nothing_into_the_folder_it_is_run_from(tmp_path):
 def test_hypothesis_draws_no_constants_from_local_modules():
     from hypothesis.internal.conjecture import providers
 
-    from grader.checking import draw_without_local_constants
+    from grader.grading.checking import draw_without_local_constants
 
     draw_without_local_constants()
     assert len(providers._get_local_constants()) == 0  # the grader, the checks and the reference are all loaded here

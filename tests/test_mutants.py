@@ -13,7 +13,7 @@ import json
 import pytest
 
 from conftest import REFERENCE_PATH, REPO
-from grader.assignment import load_assignment, load_checks, load_reference
+from grader.grading.assignment import load_assignment, load_checks, load_reference
 from grading_helpers import function_scores, run_grader
 from mutants import MISCONCEPTIONS, MUTANTS, apply
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import nbformat
 
 from conftest import REFERENCE_PATH
-from grader.submission import MAX_CODE_BYTES
+from grader.grading.submission import MAX_CODE_BYTES
 from grading_helpers import assert_valid_results, function_scores, grade_many
 from notebooks import filled_template, write
 

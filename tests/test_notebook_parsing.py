@@ -9,7 +9,7 @@ import time
 
 from grading_helpers import assert_valid_results, grade_many
 
-from grader.notebook import MAX_JSON_DEPTH, json_shape, looks_like_python, parse_json
+from grader.grading.notebook import MAX_JSON_DEPTH, json_shape, looks_like_python, parse_json
 
 HOSTILE_FILES = {
     # name: (content, what the feedback says)

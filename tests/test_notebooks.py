@@ -12,7 +12,7 @@ from notebooks import (TEMPLATE_NOTEBOOK, filled_template, fill_stubs, jupyterla
                        partly_done_notebook, write)
 from conftest import REPO
 
-from grader.notebook import neutralise_ipython, read_notebook_cells
+from grader.grading.notebook import neutralise_ipython, read_notebook_cells
 
 code, markdown = nbformat.v4.new_code_cell, nbformat.v4.new_markdown_cell
 
@@ -223,7 +223,7 @@ def test_scratch_habits_cost_nothing_but_a_shadowed_function_is_named(tmp_path):
 
 
 def test_a_notebook_over_the_size_limit_says_to_clear_its_outputs(tmp_path):
-    from grader.submission import MAX_NOTEBOOK_BYTES
+    from grader.grading.submission import MAX_NOTEBOOK_BYTES
 
     path = tmp_path / "hw1.ipynb"
     data = json.loads(nbformat.writes(filled_template()))

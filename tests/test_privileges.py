@@ -247,7 +247,7 @@ def test_grade_all_an_attacker_does_not_spoil_the_students_after_it_and_a_fault_
     """The first student lowers the open-file limit of its job (--jobs 1: the same job grades the
     next two). Every student is graded in full. A record left as a grader fault (what the attack
     used to cause) is graded again on a rerun, whose exit status is that of the new grading."""
-    from grader.assignment import load_assignment
+    from grader.grading.assignment import load_assignment
     from grader.batch import fault_report, write_student
 
     folder, out = scratch / "class", scratch / "class-out"

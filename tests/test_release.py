@@ -11,9 +11,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grader.assignment import load_assignment
+from grader.grading.assignment import load_assignment
 from grader.release import render_template
-from grader.solution_blocks import find_solution_blocks
+from grader.grading.solution_blocks import find_solution_blocks
 
 from conftest import REFERENCE_PATH, REPO, load_module
 
@@ -164,7 +164,7 @@ def test_public_tests_fail_on_the_stubs_and_pass_on_the_reference(tmp_path):
 def test_grader_json_gives_check_the_module_points_hints_and_error_hints_only(assignment):
     import json
 
-    from grader.assignment import function_hints
+    from grader.grading.assignment import function_hints
 
     data = json.loads((TEMPLATE / "grader.json").read_text())
     assert data["module"] == "hw1" and data["assignment"] == "hw1" and data["public_tests"] == "test_public.py"

@@ -155,7 +155,7 @@ def test_no_process_is_left_behind():
 def test_the_worker_never_imports_the_grader_side():
     source = ("import sys\n"
               "def count(x):\n"
-              "    private = ('hypothesis', '_grader_reference', '_grader_assignment', 'grader.authoring.checks', 'grader.checking')\n"
+              "    private = ('hypothesis', '_grader_reference', '_grader_assignment', 'grader.authoring.checks', 'grader.grading.checking')\n"
               "    return sum(1 for name in sys.modules if name.startswith(private))\n")
     with StudentModule("hw1", [Cell(source, "hw1.py")], LIMITS) as student:
         student.load()

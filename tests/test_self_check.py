@@ -170,7 +170,7 @@ def test_check_runs_the_public_tests_only_never_the_hidden_checks_or_the_referen
     """With no assignments/ or solutions/ anywhere near, and no hidden-check machinery imported."""
     write(filled_template(), homework / "hw1.ipynb")
     probe = ("import sys; from grader.cli import main; status = main(['check']); "
-             "loaded = [m for m in ('hypothesis', 'grader.checking', 'grader.authoring.checks') if m in sys.modules] + [m for m in sys.modules if m.startswith(('_grader_reference', '_grader_assignment'))]; "
+             "loaded = [m for m in ('hypothesis', 'grader.grading.checking', 'grader.authoring.checks') if m in sys.modules] + [m for m in sys.modules if m.startswith(('_grader_reference', '_grader_assignment'))]; "
              "print('LOADED', loaded); sys.exit(status)")
     completed = subprocess.run([sys.executable, "-c", probe], cwd=homework, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr

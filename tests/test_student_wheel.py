@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE_PATH, REPO
-from grader.solution_blocks import find_solution_blocks
+from grader.grading.solution_blocks import find_solution_blocks
 
 LEFT_OUT_OF_THE_COPY = {".git", ".venv", "out", "build", "dist", "__pycache__", ".hypothesis", ".pytest_cache"}
 

@@ -1,6 +1,6 @@
 """Which file of a submission is graded, and who is in a class folder (issue 14, points 4 to 6).
 
-One rule (grader/submission_finding.py), seen through the real command lines: `grader grade` on
+One rule (grader/grading/submission_finding.py), seen through the real command lines: `grader grade` on
 a folder, `grader grade-all`, Gradescope's entry point (`python -m grader.gradescope`) and
 `grader check` grade the same file of the same folder and say the same thing about it. A class
 folder's stray files are skipped and named before grading; two names that differ only in how
@@ -80,7 +80,7 @@ def class_run(tmp_path_factory):
 
 def gradescope(root: Path, files: dict[str, str | bytes]) -> dict:
     """Gradescope's entry point on an upload of `files`, in a root laid out like /autograder; its results.json."""
-    from grader.assignment import load_assignment
+    from grader.grading.assignment import load_assignment
     from grader.export import payload
 
     for name, content in payload(load_assignment("hw1", REPO / "assignments")).items():

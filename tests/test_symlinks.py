@@ -106,7 +106,7 @@ def test_grade_all_gives_a_linked_student_zero_not_the_linked_students_score(tmp
 
 def gradescope_root(root: Path) -> Path:
     """A root laid out like /autograder: the export's private payload in source/, an empty submission/."""
-    from grader.assignment import load_assignment
+    from grader.grading.assignment import load_assignment
     from grader.export import payload
 
     for name, content in payload(load_assignment("hw1", REPO / "assignments")).items():

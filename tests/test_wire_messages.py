@@ -12,7 +12,7 @@ import pytest
 
 from grader.sandbox import messages, wire
 from grader.sandbox.handle import MAX_CELLS
-from grader.submission import MAX_CODE_BYTES
+from grader.grading.submission import MAX_CODE_BYTES
 
 FILES = ["hw1.ipynb cell 2", "hw1.ipynb cell 4"]
 EXPECTED = ["softmax", "qkv"]

@@ -8,7 +8,7 @@ A check is *evidence* of work when it compares the answer with the reference's (
 gradients against finite differences of the reference), which an answer that ignores its
 inputs cannot match; the other checks (shapes and dtypes, properties, raised errors,
 invariances) are *supporting*: they pay only to a function that earned evidence points
-(grader.scoring.count_supporting), since zeros or a fixed distribution pass them too.
+(grader.grading.scoring.count_supporting), since zeros or a fixed distribution pass them too.
 """
 
 from __future__ import annotations

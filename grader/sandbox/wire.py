@@ -36,7 +36,7 @@ _LENGTH = struct.Struct(">Q")
 _ALLOWED_KINDS = "biuf"
 MAX_HEADER_BYTES = 1 << 20  # a message from the worker
 # A request from the trusted grader: the load request carries the submission's source, at most
-# 5 MiB (grader.submission.MAX_CODE_BYTES), which JSON may escape to 6 bytes a byte (`\u001f`).
+# 5 MiB (grader.grading.submission.MAX_CODE_BYTES), which JSON may escape to 6 bytes a byte (`\u001f`).
 MAX_REQUEST_HEADER_BYTES = 32 << 20
 MAX_JSON_DEPTH = 32  # the deepest honest message (a call's arguments) nests about 10 levels
 MAX_INT_DIGITS = 20  # pack() sends an int only below 2**53 (16 digits)

@@ -101,7 +101,7 @@ def module_functions(source: str) -> dict[str, str]:
 
 def function_hints(assignment: Assignment) -> dict[str, str]:
     """The one-line TODO hint of each graded function, from its solution blocks in the reference."""
-    from grader.solution_blocks import find_solution_blocks
+    from grader.grading.solution_blocks import find_solution_blocks
 
     hints: dict[str, str] = {}
     source = assignment.reference.read_text(encoding="utf-8")

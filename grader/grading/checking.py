@@ -20,7 +20,7 @@ from grader.authoring.checks import Case, Check, CheckFailure
 from grader.authoring.diagnosis import Misconception, Observation, diagnose
 from grader.model import CheckResult
 from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
-from grader.scoring import check_points, count_supporting
+from grader.grading.scoring import check_points, count_supporting
 from grader.authoring.strategies import variants
 
 
@@ -159,7 +159,7 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
     reports say it once per function (or once for all). A check that times out or kills the
     worker fails, and so do the later checks of its function, without calling it again. A
     function's supporting checks pay only if one of its evidence checks passed
-    (grader.scoring.count_supporting).
+    (grader.grading.scoring.count_supporting).
     """
     draw_without_local_constants()
     points = check_points(checks, function_points)

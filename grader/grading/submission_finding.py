@@ -20,7 +20,7 @@ Never looked at: hidden entries (`.git`, `.ipynb_checkpoints`, `.DS_Store`), IGN
 (`__pycache__`, `__MACOSX`, ...), and, for rule 2, test files (`test_*.py`, `*_test.py`: the
 public tests that come with the template are not the homework). Nothing is followed: entries
 are looked at with `lstat`; a link named like a candidate is picked like a file and then refused
-with its reason when read (grader.safe_read); a linked folder is never entered.
+with its reason when read (grader.grading.safe_read); a linked folder is never entered.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.safe_read import kind_of, link_target_kind, open_folder
+from grader.grading.safe_read import kind_of, link_target_kind, open_folder
 
 SUBMISSION_SUFFIXES = (".py", ".ipynb")
 # Never anyone's work: what archives, editors, Python and operating systems leave in a folder.
@@ -174,7 +174,7 @@ def _changed_at(folder: int, name: str) -> float:
 
 
 def _entries(folder: int) -> dict[str, str]:
-    """What the open folder holds that is not ignored: name -> kind (grader.safe_read.kind_of)."""
+    """What the open folder holds that is not ignored: name -> kind (grader.grading.safe_read.kind_of)."""
     entries = {}
     for name in sorted(os.listdir(folder)):
         kind = None if is_ignored(name) else kind_of(name, folder)

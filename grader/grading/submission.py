@@ -1,9 +1,9 @@
 """Read a submission: a .py file, an .ipynb file, or a folder holding one of them (which file
-of a folder is graded: grader.submission_finding).
+of a folder is graded: grader.grading.submission_finding).
 
 A submission that cannot be graded becomes data with a reason (`problem`), not an exception:
 it still gets a score (0) and feedback that says why. Only a path that does not exist at all
-is a usage error. The file is read through grader.safe_read: never through a symbolic link
+is a usage error. The file is read through grader.grading.safe_read: never through a symbolic link
 (the submission itself or the file in its folder), never from a special file, and never more
 than the size limit + 1 bytes.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 
 from grader.errors import UsageError
 from grader.model import Cell
-from grader.notebook import NotebookError, looks_like_notebook, read_notebook_cells
-from grader.safe_read import FileRead, kind_of, link_reason, link_target_kind, open_folder, read_regular_file
+from grader.grading.notebook import NotebookError, looks_like_notebook, read_notebook_cells
+from grader.grading.safe_read import FileRead, kind_of, link_reason, link_target_kind, open_folder, read_regular_file
 from grader.sandbox.handle import MAX_CELLS
-from grader.submission_finding import Found, find_in_folder
+from grader.grading.submission_finding import Found, find_in_folder
 
 MAX_CODE_BYTES = 5 << 20  # Python source: a .py file, or all of a notebook's code cells
 MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook's file, saved outputs (plots) included
@@ -50,7 +50,7 @@ class SubmissionBytes:
 
 def read_submission_bytes(path: Path, module: str, must_exist: bool = True) -> SubmissionBytes:
     """The bytes of the file to grade at `path`: the file itself, or the file of a folder that
-    grader.submission_finding chooses, read without following a link (see grader.safe_read).
+    grader.grading.submission_finding chooses, read without following a link (see grader.grading.safe_read).
 
     A link (the submission itself, or the file in its folder), a special file, a folder with
     nothing to grade, a file over the limit: a SubmissionBytes with its `problem`.
