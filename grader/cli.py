@@ -298,7 +298,7 @@ def _count(n: int, noun: str) -> str:
 def _run_check(args: argparse.Namespace) -> int:
     """Exit 0 when every public test passes, 1 otherwise (the student's code, not a fault)."""
     from grader.report.self_check import self_check_text
-    from grader.selfcheck import plan_self_check, run_self_check
+    from grader.selfcheck.check import plan_self_check, run_self_check
 
     plan = plan_self_check(args.submission, Path.cwd())
     report = run_self_check(plan, confinement=_confinement(args.isolation, quiet=False))

@@ -22,7 +22,7 @@ from grader.grading.assignment import function_hints, load_checks, load_referenc
 from grader.errors import UsageError
 from grader.model import Assignment
 from grader.percent_cells import split_cells
-from grader.selfcheck import MANIFEST, manifest_text
+from grader.selfcheck.check import MANIFEST, manifest_text
 from grader.grading.solution_blocks import strip_solutions
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")

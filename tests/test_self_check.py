@@ -18,7 +18,7 @@ from conftest import REFERENCE_PATH, REPO
 from grading_helpers import run_grader
 from notebooks import PARTLY_DONE, filled_template, fill_stubs, partly_done_notebook, write
 
-from grader.public_tests import subjects_of_tests
+from grader.selfcheck.public_tests import subjects_of_tests
 
 TEMPLATE = REPO / "student_template" / "hw1"
 PUBLIC_TESTS = 29

@@ -5,7 +5,7 @@ from __future__ import annotations
 from grader.authoring.diagnosis import diagnose
 from grader.report.escaping import plain_text
 from grader.report.stopped import plural
-from grader.selfcheck import SelfCheckReport
+from grader.selfcheck.check import SelfCheckReport
 
 OTHER = "(other tests)"
 PRINTED_LINES = 12

@@ -19,7 +19,7 @@ from grader.authoring.diagnosis import Misconception
 from grader.errors import UsageError
 from grader.sandbox.isolation import Isolation
 from grader.grading.load_notes import load_notes, missing_reason
-from grader.public_tests import PublicTestResult, run_public_tests, subjects_of_tests
+from grader.selfcheck.public_tests import PublicTestResult, run_public_tests, subjects_of_tests
 from grader.grading.safe_read import kind_of, open_folder
 from grader.sandbox.handle import SandboxLimits, StudentModule
 from grader.grading.submission import load_submission
