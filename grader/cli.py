@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_release(args: argparse.Namespace) -> int:
-    from grader.release import write_template
+    from grader.distribute.release import write_template
 
     assignment = load_assignment(args.assignment, args.assignments)
     for path in write_template(assignment, args.out):
@@ -165,7 +165,7 @@ def _confinement(level: str, quiet: bool):
 
 
 def _run_export_gradescope(args: argparse.Namespace) -> int:
-    from grader.export import gradescope_zip
+    from grader.distribute.export import gradescope_zip
 
     assignment = load_assignment(args.assignment, args.assignments)
     if args.output.is_dir():
@@ -179,7 +179,7 @@ def _run_export_gradescope(args: argparse.Namespace) -> int:
 
 
 def _run_export_github(args: argparse.Namespace) -> int:
-    from grader.export import github_export
+    from grader.distribute.export import github_export
 
     assignment = load_assignment(args.assignment, args.assignments)
     if args.output.exists() and not args.output.is_dir():
@@ -241,7 +241,7 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     """Exit 0 when every student has a row (whatever they scored), 1 if the grader failed on some."""
     from tqdm import tqdm
 
-    from grader.batch import check_jobs, grade_all, plan, skipped_note
+    from grader.classroom.batch import check_jobs, grade_all, plan, skipped_note
     from grader.report.class_summary import summarise
     from grader.report.gradebook import gradebook_csv
     from grader.report.html import summary_html

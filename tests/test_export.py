@@ -169,7 +169,7 @@ def test_the_workflow_grades_on_push_with_the_hidden_checks_from_a_secret_locati
     assert steps["Check out the submission"]["with"]["path"] == "submission"
     assert "pip install --quiet ./private/grader-package" in steps["Install the grader"]["run"]
     report = steps["Report the grade to GitHub Classroom"]
-    assert report["if"] == "always()" and report["run"] == "python -m grader.github results.json feedback.md"
+    assert report["if"] == "always()" and report["run"] == "python -m grader.distribute.github results.json feedback.md"
 
 
 def test_the_workflow_commands_are_valid_grader_command_lines(github_export):
@@ -213,7 +213,7 @@ def test_the_workflow_steps_grade_and_report_for_real(github_export, tmp_path):
 
 
 def test_the_reporter_reports_zero_when_there_are_no_results(tmp_path):
-    completed = subprocess.run([sys.executable, "-m", "grader.github", str(tmp_path / "missing.json")],
+    completed = subprocess.run([sys.executable, "-m", "grader.distribute.github", str(tmp_path / "missing.json")],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0
     assert completed.stdout.splitlines()[0].startswith("::error title=Autograding failed::")

@@ -173,7 +173,7 @@ def test_the_gradescope_entry_point_warns_once(no_bwrap, sentences, tmp_path):
     shutil.copytree(REPO / "solutions" / "hw1", root / "source" / "solutions" / "hw1")
     (root / "submission").mkdir(parents=True)
     shutil.copy(ALICE, root / "submission" / "hw1.py")
-    completed = subprocess.run([sys.executable, "-m", "grader.gradescope", "hw1", str(root)], cwd=REPO, env=no_bwrap,
+    completed = subprocess.run([sys.executable, "-m", "grader.distribute.gradescope", "hw1", str(root)], cwd=REPO, env=no_bwrap,
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
     assert_warned_once(completed, sentences)

@@ -43,7 +43,7 @@ def graded(tmp_path_factory):
     junit = out / "junit.xml"
     terminal = run_grader("grade", "hw1", folder / "partly.py", "--junit-xml", junit)
     assert terminal.returncode == 0, terminal.stderr
-    notice = subprocess.run([sys.executable, "-m", "grader.github", str(out / "partly" / "results.json")],
+    notice = subprocess.run([sys.executable, "-m", "grader.distribute.github", str(out / "partly" / "results.json")],
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     return {"out": out, "results": json.loads((out / "partly" / "results.json").read_text()),
             "terminal": terminal.stdout, "junit": ET.parse(junit).getroot(), "notice": notice.stdout}

@@ -248,7 +248,7 @@ def test_grade_all_an_attacker_does_not_spoil_the_students_after_it_and_a_fault_
     next two). Every student is graded in full. A record left as a grader fault (what the attack
     used to cause) is graded again on a rerun, whose exit status is that of the new grading."""
     from grader.grading.assignment import load_assignment
-    from grader.batch import fault_report, write_student
+    from grader.classroom.batch import fault_report, write_student
 
     folder, out = scratch / "class", scratch / "class-out"
     folder.mkdir()
@@ -286,7 +286,7 @@ def test_the_gradescope_entry_point_survives_an_attack_on_its_limits(scratch):
     shutil.copytree(REPO / "solutions" / "hw1", root / "source" / "solutions" / "hw1")
     (root / "submission").mkdir(parents=True)
     (root / "submission" / "hw1.py").write_text(privilege_probes.submission(REFERENCE_PATH.read_text()))
-    command = Wrapper("root", False, str(scratch))([sys.executable, "-m", "grader.gradescope", "hw1", str(root)])
+    command = Wrapper("root", False, str(scratch))([sys.executable, "-m", "grader.distribute.gradescope", "hw1", str(root)])
     completed = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr[-2000:]
     results = json.loads((root / "results" / "results.json").read_text())

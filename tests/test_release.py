@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from grader.grading.assignment import load_assignment
-from grader.release import render_template
+from grader.distribute.release import render_template
 from grader.grading.solution_blocks import find_solution_blocks
 
 from conftest import REFERENCE_PATH, REPO, load_module

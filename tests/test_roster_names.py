@@ -13,7 +13,7 @@ from pathlib import Path
 from conftest import REFERENCE_PATH
 from grading_helpers import run_grader
 
-from grader.roster import read_roster
+from grader.classroom.roster import read_roster
 
 
 def test_entries_named_like_the_batch_outputs_are_students_and_the_outputs_stay_real(tmp_path):

@@ -3,7 +3,7 @@
 import pytest
 
 from grader.errors import UsageError
-from grader.percent_cells import split_cells
+from grader.distribute.percent_cells import split_cells
 from grader.grading.solution_blocks import find_solution_blocks, strip_solutions
 
 SOURCE = '''def f(x):

@@ -1,7 +1,7 @@
 """Which file of a submission is graded, and who is in a class folder (issue 14, points 4 to 6).
 
 One rule (grader/grading/submission_finding.py), seen through the real command lines: `grader grade` on
-a folder, `grader grade-all`, Gradescope's entry point (`python -m grader.gradescope`) and
+a folder, `grader grade-all`, Gradescope's entry point (`python -m grader.distribute.gradescope`) and
 `grader check` grade the same file of the same folder and say the same thing about it. A class
 folder's stray files are skipped and named before grading; two names that differ only in how
 their accents are encoded are two students with visibly different names and one warning,
@@ -81,12 +81,12 @@ def class_run(tmp_path_factory):
 def gradescope(root: Path, files: dict[str, str | bytes]) -> dict:
     """Gradescope's entry point on an upload of `files`, in a root laid out like /autograder; its results.json."""
     from grader.grading.assignment import load_assignment
-    from grader.export import payload
+    from grader.distribute.export import payload
 
     for name, content in payload(load_assignment("hw1", REPO / "assignments")).items():
         write(root / "source", {name: content})
     write(root / "submission", files)
-    completed = subprocess.run([sys.executable, "-m", "grader.gradescope", "hw1", str(root)], cwd=REPO,
+    completed = subprocess.run([sys.executable, "-m", "grader.distribute.gradescope", "hw1", str(root)], cwd=REPO,
                                capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-2000:]
     return json.loads((root / "results" / "results.json").read_text())

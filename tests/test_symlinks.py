@@ -107,7 +107,7 @@ def test_grade_all_gives_a_linked_student_zero_not_the_linked_students_score(tmp
 def gradescope_root(root: Path) -> Path:
     """A root laid out like /autograder: the export's private payload in source/, an empty submission/."""
     from grader.grading.assignment import load_assignment
-    from grader.export import payload
+    from grader.distribute.export import payload
 
     for name, content in payload(load_assignment("hw1", REPO / "assignments")).items():
         path = root / "source" / name
@@ -118,7 +118,7 @@ def gradescope_root(root: Path) -> Path:
 
 
 def run_gradescope(root: Path) -> tuple[subprocess.CompletedProcess, dict]:
-    completed = subprocess.run([sys.executable, "-m", "grader.gradescope", "hw1", str(root)], cwd=REPO,
+    completed = subprocess.run([sys.executable, "-m", "grader.distribute.gradescope", "hw1", str(root)], cwd=REPO,
                                capture_output=True, text=True, timeout=120)
     return completed, json.loads((root / "results" / "results.json").read_text())
 

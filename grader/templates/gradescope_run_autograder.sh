@@ -8,7 +8,7 @@ if [ ! -x "$PYTHON" ]; then
 fi
 mkdir -p "$ROOT/results"
 cd "$ROOT/source" || exit 1
-PYTHONPATH="$ROOT/source/grader-package${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m grader.gradescope @ASSIGNMENT@ "$ROOT"
+PYTHONPATH="$ROOT/source/grader-package${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m grader.distribute.gradescope @ASSIGNMENT@ "$ROOT"
 status=$?
 if [ ! -s "$ROOT/results/results.json" ]; then
     cat > "$ROOT/results/results.json" <<'JSON'

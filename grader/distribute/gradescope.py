@@ -1,10 +1,10 @@
 """What Gradescope's `run_autograder` runs: grade `ROOT/submission` into `ROOT/results/results.json`.
 
-    python -m grader.gradescope ASSIGNMENT [ROOT]      (ROOT: $AUTOGRADER_ROOT, else /autograder)
+    python -m grader.distribute.gradescope ASSIGNMENT [ROOT]   (ROOT: $AUTOGRADER_ROOT, else /autograder)
 
 The submission folder is whatever the student uploaded, graded like any submission folder
-(grader.grading.submission_finding: `hw1.py` or `hw1.ipynb`, else the only .py or .ipynb file, such as
-`hw1 (2).ipynb`, with a note; a symbolic link is never followed). A results.json is always
+(grader.grading.submission_finding: `hw1.py` or `hw1.ipynb`, else the only .py or .ipynb file,
+such as `hw1 (2).ipynb`, with a note; a symbolic link is never followed). A results.json is always
 written: a fault of the grader gives one that says so, never a missing file.
 """
 
@@ -36,7 +36,7 @@ def fault_results(message: str, seconds: float) -> dict:
 def main(argv: list[str]) -> int:
     started = time.perf_counter()
     if not argv:
-        print("usage: python -m grader.gradescope ASSIGNMENT [ROOT]", file=sys.stderr)
+        print("usage: python -m grader.distribute.gradescope ASSIGNMENT [ROOT]", file=sys.stderr)
         return 2
     root = Path(argv[1] if len(argv) > 1 else os.environ.get("AUTOGRADER_ROOT", "/autograder"))
     results_path = root / "results" / "results.json"

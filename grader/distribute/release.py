@@ -21,7 +21,7 @@ import nbformat
 from grader.grading.assignment import function_hints, load_checks, load_reference, module_functions
 from grader.errors import UsageError
 from grader.model import Assignment
-from grader.percent_cells import split_cells
+from grader.distribute.percent_cells import split_cells
 from grader.selfcheck.check import MANIFEST, manifest_text
 from grader.grading.solution_blocks import strip_solutions
 

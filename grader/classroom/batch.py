@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import UsageError
-from grader.fingerprint import assignment_version, submission_digest
+from grader.classroom.fingerprint import assignment_version, submission_digest
 from grader.model import Assignment, Report
-from grader.roster import Student, read_roster
+from grader.classroom.roster import Student, read_roster
 from grader.grading.submission_finding import listing
 from grader.writing import write_atomic
 
@@ -53,7 +53,7 @@ class BatchResult:
 class BatchPlan:
     """Who is in the class, whose earlier record still holds, the digests of those to grade, and
     what the instructor is told before grading: the entries skipped (not submissions) and the
-    warnings about names (grader.roster)."""
+    warnings about names (grader.classroom.roster)."""
 
     students: list[Student]
     reusable: dict[str, dict]

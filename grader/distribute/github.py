@@ -1,4 +1,4 @@
-"""Report a grade to GitHub Classroom from a workflow: `python -m grader.github results.json [feedback.md]`.
+"""Report a grade to GitHub Classroom from a workflow: `python -m grader.distribute.github results.json [feedback.md]`.
 
 GitHub Classroom reads the points from two workflow notices, as its own reporter
 (classroom-resources/autograding-grading-reporter) writes them:
@@ -39,7 +39,7 @@ def _points(value: object) -> float | int:
 
 def main(argv: list[str]) -> int:
     if not argv:
-        print("usage: python -m grader.github RESULTS_JSON [FEEDBACK_MD]", file=sys.stderr)
+        print("usage: python -m grader.distribute.github RESULTS_JSON [FEEDBACK_MD]", file=sys.stderr)
         return 2
     try:
         results = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
