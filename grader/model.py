@@ -1,13 +1,15 @@
-"""The records that flow between the grader's steps (frozen, but for the load report that the
-sandbox fills in as the worker reports): what crosses from one layer to another lives here, so
-that no layer imports another only for a type."""
+"""The records that flow between the grader's steps: what one layer makes and another reads
+lives here, so that no layer imports another only for a type (tests/test_layering.py).
+
+Frozen, but for the two that are filled in as things happen: the load report (by the sandbox,
+as the worker reports) and a public test's result (by the pytest hooks of the self-check)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 from grader import points as pts
 
@@ -89,6 +91,8 @@ class Report:
                 for name, score in units.items()}
 
 
+# --- the submission's run in the sandbox ------------------------------------------------
+
 @dataclass(frozen=True)
 class Cell:
     """Source code to run in the worker; `filename` is what tracebacks and feedback name."""
@@ -110,3 +114,64 @@ class LoadReport:
     standins: list[str] = field(default_factory=list)  # unavailable modules the submission imported
     not_functions: dict[str, str] = field(default_factory=dict)  # expected name -> type of the non-function bound to it
     failure: str | None = None  # the load itself did not finish (timeout, crash, an invalid report)
+
+
+# --- known mistakes, named in feedback and in the self-check's hints --------------------
+
+@dataclass(frozen=True)
+class Misconception:
+    """A known mistake; `function` None means it applies to every function. How each of
+    `implementation`, `detect` and `error_pattern` recognises it: grader/authoring/diagnosis.py."""
+
+    label: str
+    title: str
+    explanation: str
+    function: str | None = None
+    implementation: Callable[..., Any] | None = None
+    error_pattern: str | None = None
+    detect: Callable[[Any, Any, Any], bool] | None = None
+
+
+# --- `grader check`, the self-check -----------------------------------------------------
+
+@dataclass
+class PublicTestResult:
+    """One public test: its name, the function it tests, and why it failed (None if it passed)."""
+
+    name: str
+    function: str | None
+    failure: str | None = None
+    student_error: str | None = None  # "Type: message" when the student's code raised
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+
+@dataclass(frozen=True)
+class CheckPlan:
+    """What `grader check` will run: the student's file, the public tests, and what grader.json says."""
+
+    submission: Path
+    tests_file: Path
+    module: str
+    assignment: str
+    points: dict[str, float]  # graded function -> points, in handout order
+    hints: dict[str, str] = field(default_factory=dict)
+    error_hints: tuple[Misconception, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SelfCheckReport:
+    """The outcome of `grader check`: one result per public test, and notes on the run."""
+
+    plan: CheckPlan
+    results: tuple[PublicTestResult, ...]
+    notes: tuple[str, ...]
+    problems: tuple[str, ...] = ()  # why tests could not run or be collected
+    printed: str = ""  # what the student's code printed (captured and bounded by the sandbox)
+
+    @property
+    def all_passed(self) -> bool:
+        return bool(self.results) and not self.problems and all(result.passed for result in self.results)

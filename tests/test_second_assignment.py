@@ -10,8 +10,8 @@ HW0_CHECKS = '''
 from hypothesis import strategies as st
 
 from grader.authoring.checks import Case, agreement, raises, shape_and_dtype
-from grader.authoring.diagnosis import Misconception
 from grader.authoring.strategies import batch_shapes, recipe, seeds
+from grader.model import Misconception
 
 
 @recipe

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader.authoring.compare import outputs_match
-from grader.authoring.diagnosis import Misconception
+from grader.model import Misconception
 
 
 def _only_weights_wrong_with_batch(weight_outputs: set[int], batch_of):

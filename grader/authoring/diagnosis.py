@@ -15,26 +15,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from grader.authoring.compare import outputs_match
+from grader.model import Misconception
 
 MAX_NAMED = 2
-
-
-@dataclass(frozen=True)
-class Misconception:
-    """A known mistake; `function` None means it applies to every function."""
-
-    label: str
-    title: str
-    explanation: str
-    function: str | None = None
-    implementation: Callable[..., Any] | None = None
-    error_pattern: str | None = None
-    detect: Callable[[Any, Any, Any], bool] | None = None
 
 
 @dataclass(frozen=True)

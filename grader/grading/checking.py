@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import HypothesisException
 
 from grader.authoring.checks import Case, Check, CheckFailure
-from grader.authoring.diagnosis import Misconception, Observation, diagnose
-from grader.model import CheckResult
+from grader.authoring.diagnosis import Observation, diagnose
+from grader.model import CheckResult, Misconception
 from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
 from grader.grading.scoring import check_points, count_supporting
 from grader.authoring.strategies import variants

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from grader.authoring.diagnosis import diagnose
+from grader.model import SelfCheckReport
 from grader.report.escaping import plain_text
 from grader.report.stopped import plural
-from grader.selfcheck.check import SelfCheckReport
 
 OTHER = "(other tests)"
 PRINTED_LINES = 12

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from grader.authoring.diagnosis import Misconception
 from grader.errors import UsageError
+from grader.model import CheckPlan, Misconception, PublicTestResult, SelfCheckReport
 from grader.sandbox.isolation import Isolation
 from grader.grading.load_notes import load_notes, missing_reason
-from grader.selfcheck.public_tests import PublicTestResult, run_public_tests, subjects_of_tests
+from grader.selfcheck.public_tests import run_public_tests, subjects_of_tests
 from grader.grading.safe_read import kind_of, open_folder
 from grader.sandbox.handle import SandboxLimits, StudentModule
 from grader.grading.submission import load_submission
@@ -27,35 +26,6 @@ from grader.grading.submission_finding import find_in_folder, require_submission
 
 MANIFEST = "grader.json"
 DEFAULT_TESTS = "test_public.py"
-
-
-@dataclass(frozen=True)
-class CheckPlan:
-    """What `grader check` will run: the student's file, the public tests, and what grader.json says."""
-
-    submission: Path
-    tests_file: Path
-    module: str
-    assignment: str
-    points: dict[str, float]  # graded function -> points, in handout order
-    hints: dict[str, str] = field(default_factory=dict)
-    error_hints: tuple[Misconception, ...] = ()
-    notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SelfCheckReport:
-    """The outcome of `grader check`: one result per public test, and notes on the run."""
-
-    plan: CheckPlan
-    results: tuple[PublicTestResult, ...]
-    notes: tuple[str, ...]
-    problems: tuple[str, ...] = ()  # why tests could not run or be collected
-    printed: str = ""  # what the student's code printed (captured and bounded by the sandbox)
-
-    @property
-    def all_passed(self) -> bool:
-        return bool(self.results) and not self.problems and all(result.passed for result in self.results)
 
 
 def manifest_text(assignment: str, module: str, points: dict[str, float], hints: dict[str, str],

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
+from grader.model import PublicTestResult
 from grader.sandbox import wire
 from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
 
@@ -34,20 +35,6 @@ class StudentCallFailed(Exception):
 
 class StudentError(Exception):
     """The student's function raised an exception that cannot be re-created here as itself."""
-
-
-@dataclass
-class PublicTestResult:
-    """One public test: its name, the function it tests, and why it failed (None if it passed)."""
-
-    name: str
-    function: str | None
-    failure: str | None = None
-    student_error: str | None = None  # "Type: message" when the student's code raised
-
-    @property
-    def passed(self) -> bool:
-        return self.failure is None
 
 
 @dataclass
