@@ -48,9 +48,9 @@ def time_grading(runs: int) -> dict:
 
 def time_sandbox(level: str, calls: int = 2000) -> dict:
     sys.path.insert(0, str(REPO))
-    from grader.sandbox.isolation import choose
     from grader.model import Cell
     from grader.sandbox.handle import StudentModule
+    from grader.sandbox.isolation import choose
 
     confinement = choose(level)
     cells = [Cell("def identity(x):\n    return x\n", "hw1.py")]

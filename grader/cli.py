@@ -14,8 +14,8 @@ import traceback
 from pathlib import Path
 
 from grader import __version__
-from grader.grading.assignment import load_assignment
 from grader.errors import UsageError
+from grader.grading.assignment import load_assignment
 from grader.report.escaping import plain_text
 from grader.writing import write_atomic
 
@@ -192,13 +192,13 @@ def _run_export_github(args: argparse.Namespace) -> int:
 
 
 def _run_grade(args: argparse.Namespace) -> int:
-    from grader.model import Report
     from grader.grading.pipeline import grade_submission
+    from grader.grading.submission_finding import require_submission
+    from grader.model import Report
     from grader.points import format_points
     from grader.report.feedback import feedback_markdown
     from grader.report.results_json import results_json
     from grader.report.terminal import terminal_table
-    from grader.grading.submission_finding import require_submission
 
     assignment = load_assignment(args.assignment, args.assignments)
     require_submission(args.submission, assignment.module, "the student's")

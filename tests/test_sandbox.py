@@ -12,6 +12,7 @@ from grader.model import Cell
 from grader.sandbox.handle import SandboxLimits, StudentAbort, StudentModule, StudentRaised
 from grader.sandbox.wire import Opaque
 from grading_helpers import available_levels
+from test_layering import WORKER_SIDE
 
 SOURCE = '''
 import numpy as np
@@ -153,13 +154,19 @@ def test_no_process_is_left_behind():
 
 
 def test_the_worker_never_imports_the_grader_side():
+    """What tests/test_layering.py reads from the imports, seen in a running worker: of the
+    grader, only the worker-side modules are loaded; nothing of hypothesis, the reference or the checks."""
     source = ("import sys\n"
+              f"WORKER_SIDE = {sorted(WORKER_SIDE)!r}\n"
               "def count(x):\n"
-              "    private = ('hypothesis', '_grader_reference', '_grader_assignment', 'grader.authoring.checks', 'grader.grading.checking')\n"
-              "    return sum(1 for name in sys.modules if name.startswith(private))\n")
+              "    private = ('hypothesis', '_grader_reference', '_grader_assignment', 'grader')\n"
+              "    return sum(1 for name in sys.modules if name.startswith(private) and name not in WORKER_SIDE)\n"
+              "def count_worker_side(x):\n"
+              "    return sum(1 for name in sys.modules if name in WORKER_SIDE)\n")
     with StudentModule("hw1", [Cell(source, "hw1.py")], LIMITS) as student:
         student.load()
         assert float(student.call("count", np.ones(1))) == 0.0
+        assert float(student.call("count_worker_side", np.ones(1))) == len(WORKER_SIDE)  # the names are right
 
 
 @pytest.mark.parametrize("level", available_levels())

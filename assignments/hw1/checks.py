@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.authoring.checks import (GRADIENT_ERROR_FLOOR, GRADIENT_TOLERANCE, Case, Check, CheckFailure, agreement, gradient,
-                           property_holds, raises, shape_and_dtype)
+from grader.authoring.checks import (GRADIENT_ERROR_FLOOR, GRADIENT_TOLERANCE, Case, Check, CheckFailure, agreement,
+                                     gradient, property_holds, raises, shape_and_dtype)
 from grader.authoring.compare import ATOL, RTOL, as_float_array, compare_array
 
 from . import cases as c

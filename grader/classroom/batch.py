@@ -24,11 +24,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.errors import UsageError
 from grader.classroom.fingerprint import assignment_version, submission_digest
-from grader.model import Assignment, Report
 from grader.classroom.roster import Student, read_roster
+from grader.errors import UsageError
 from grader.grading.submission_finding import listing
+from grader.model import Assignment, Report
 from grader.writing import write_atomic
 
 RECORD = "record.json"
@@ -170,8 +170,8 @@ _JOB: dict = {}
 def _start_job(assignment_name: str, assignments_dir: str, isolation_level: str) -> None:
     """Load the assignment and its checks once for every student this process grades."""
     from grader.grading.assignment import load_assignment
-    from grader.sandbox.isolation import choose
     from grader.grading.pipeline import load_kit
+    from grader.sandbox.isolation import choose
     from grader.sandbox.process import become_subreaper, die_with_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it lets running students finish

@@ -10,8 +10,8 @@ import hashlib
 from pathlib import Path
 
 import grader
-from grader.model import Assignment
 from grader.grading.submission import read_submission_bytes
+from grader.model import Assignment
 
 
 def submission_digest(path: Path, module: str) -> str:

@@ -42,10 +42,10 @@ def main(argv: list[str]) -> int:
     results_path = root / "results" / "results.json"
     try:
         from grader.grading.assignment import load_assignment
-        from grader.sandbox.isolation import choose
         from grader.grading.pipeline import grade_submission
         from grader.report.feedback import feedback_markdown
         from grader.report.results_json import results_json
+        from grader.sandbox.isolation import choose
 
         assignment = load_assignment(argv[0], root / "source" / "assignments")
         path = root / "submission"

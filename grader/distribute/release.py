@@ -18,12 +18,12 @@ from pathlib import Path
 
 import nbformat
 
-from grader.grading.assignment import function_hints, load_checks, load_reference, module_functions
-from grader.errors import UsageError
-from grader.model import Assignment
 from grader.distribute.percent_cells import split_cells
-from grader.selfcheck.check import MANIFEST, manifest_text
+from grader.errors import UsageError
+from grader.grading.assignment import function_hints, load_checks, load_reference, module_functions
 from grader.grading.solution_blocks import strip_solutions
+from grader.model import Assignment
+from grader.selfcheck.check import MANIFEST, manifest_text
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 

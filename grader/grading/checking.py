@@ -18,10 +18,10 @@ from hypothesis.errors import HypothesisException
 
 from grader.authoring.checks import Case, Check, CheckFailure
 from grader.authoring.diagnosis import Observation, diagnose
+from grader.authoring.strategies import variants
+from grader.grading.scoring import check_points, count_supporting
 from grader.model import CheckResult, Misconception
 from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
-from grader.grading.scoring import check_points, count_supporting
-from grader.authoring.strategies import variants
 
 
 # Hypothesis reports a failure that does not replay (a random or stateful function) as one of these.

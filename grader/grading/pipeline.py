@@ -6,15 +6,14 @@ import dataclasses
 import time
 from pathlib import Path
 
-from grader.sandbox import isolation
-from grader.sandbox.isolation import Isolation
-
 from grader.grading.assignment import function_hints, load_checks, load_reference
 from grader.grading.checking import run_checks
 from grader.grading.load_notes import load_notes, missing_reason
-from grader.model import Assignment, Report
-from grader.sandbox.handle import SandboxLimits, StudentModule
 from grader.grading.submission import load_submission
+from grader.model import Assignment, Report
+from grader.sandbox import isolation
+from grader.sandbox.handle import SandboxLimits, StudentModule
+from grader.sandbox.isolation import Isolation
 
 
 @dataclasses.dataclass(frozen=True)

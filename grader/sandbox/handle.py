@@ -31,9 +31,9 @@ from pathlib import Path
 from stat import S_ISDIR
 from typing import Any, Sequence
 
+from grader.model import Cell, LoadReport
 from grader.sandbox import isolation, messages, process, wire
 from grader.sandbox.isolation import Isolation
-from grader.model import Cell, LoadReport
 
 
 @dataclass(frozen=True)

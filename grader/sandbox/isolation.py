@@ -35,8 +35,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from grader.sandbox import capabilities, landlock, seccomp
 from grader.errors import UsageError
+from grader.sandbox import capabilities, landlock, seccomp
 from grader.sandbox.isolation_warnings import BWRAP_NO_NAMESPACES, BWRAP_NOT_INSTALLED, Found, missing_layers
 
 LEVELS = ("auto", "strict", "landlock", "bwrap")
