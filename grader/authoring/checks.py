@@ -37,7 +37,8 @@ class Case:
 
 class CheckFailure(AssertionError):
     """The student's function failed a check; `message` says how, `got` is what it returned, and
-    `raised` the exception it raised instead, when that is the failure (grader.sandbox.handle.StudentRaised)."""
+    `raised` the exception it raised instead, when that is the failure
+    (grader.sandbox.handle.StudentRaised)."""
 
     def __init__(self, message: str, got: Any = None, raised: Any = None):
         super().__init__(message)

@@ -1,4 +1,5 @@
-"""Report a grade to GitHub Classroom from a workflow: `python -m grader.distribute.github results.json [feedback.md]`.
+"""Report a grade to GitHub Classroom from a workflow:
+`python -m grader.distribute.github results.json [feedback.md]`.
 
 GitHub Classroom reads the points from two workflow notices, as its own reporter
 (classroom-resources/autograding-grading-reporter) writes them:

@@ -50,7 +50,8 @@ class SubmissionBytes:
 
 def read_submission_bytes(path: Path, module: str, must_exist: bool = True) -> SubmissionBytes:
     """The bytes of the file to grade at `path`: the file itself, or the file of a folder that
-    grader.grading.submission_finding chooses, read without following a link (see grader.grading.safe_read).
+    grader.grading.submission_finding chooses, read without following a link (see
+    grader.grading.safe_read).
 
     A link (the submission itself, or the file in its folder), a special file, a folder with
     nothing to grade, a file over the limit: a SubmissionBytes with its `problem`.

@@ -2,8 +2,9 @@
 
 A call that hangs or kills the worker costs only that call: the worker's whole process group
 is killed and a fresh worker (with the submission loaded again) serves the next call.
-Whatever comes back is read by `grader.sandbox.wire` and parsed by `grader.sandbox.messages` before anyone
-looks at it: a message that is not what an honest worker sends is the student's failure.
+Whatever comes back is read by `grader.sandbox.wire` and parsed by `grader.sandbox.messages`
+before anyone looks at it: a message that is not what an honest worker sends is the student's
+failure.
 
 Time is bounded per submission, however many workers it takes: all runs of the submission
 (the first load and every reload after a restart) share one load budget (`load_seconds`) and

@@ -1,4 +1,5 @@
-"""Process helpers shared by the worker and the grader's own processes (Linux; elsewhere they do nothing).
+"""Process helpers shared by the worker and the grader's own processes (Linux; elsewhere they
+do nothing).
 
 The worker asks to die with the grader that started it; a grade-all job asks the same of the
 main process, and every process that starts workers adopts what they leave behind.
