@@ -15,7 +15,7 @@ def check_points(checks: Sequence[Check], function_points: Mapping[str, float]) 
 
     Shares are whole hundredths of a point (grader/points.py), rounded by the largest-remainder
     method, so that a function's checks add up to exactly its points (8 points over 7 equal
-    checks: 1.15 ×3 + 1.14 ×4), and any sum of shares has two decimals at most.
+    checks: 1.15 ×2 + 1.14 ×5), and any sum of shares has two decimals at most.
     """
     shares = [0.0] * len(checks)
     for function, points in function_points.items():
