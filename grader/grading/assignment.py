@@ -217,11 +217,13 @@ def check_case_sources(checks, checks_file: Path) -> None:
             raise UsageError(f"{where}: building a case for check {check.name!r} raised "
                              f"{type(trial.error).__name__}: {reason}")
         if not isinstance(trial.value, Case):
-            raise UsageError(f"{where}: the cases of check {check.name!r} gave {describe_value(trial.value)}, not a Case")
+            raise UsageError(f"{where}: the cases of check {check.name!r} gave {describe_value(trial.value)}, "
+                             "not a Case")
         if not trial.drew_seed:
-            raise UsageError(f"{where}: the case recipe {trial.source.function.__name__} draws no seeds(), so the variants of each of "
-                             f"its cases would all be one case (check {check.name!r}); build its arrays from "
-                             "draw(seeds()), or pass a hypothesis strategy (@st.composite), whose cases are drawn one by one")
+            raise UsageError(f"{where}: the case recipe {trial.source.function.__name__} draws no seeds(), so the "
+                             f"variants of each of its cases would all be one case (check {check.name!r}); build its "
+                             "arrays from draw(seeds()), or pass a hypothesis strategy (@st.composite), whose cases "
+                             "are drawn one by one")
 
 
 def _import_file(path: Path, name: str) -> ModuleType:
