@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.authoring.checks import Case
-from grader.authoring.strategies import batch_shapes, distinct_sizes, recipe, seeds
+from grader.authoring import Case, batch_shapes, distinct_sizes, recipe, seeds
 
 NONLINEARITIES = st.sampled_from(["tanh", "relu"])
 TIME_STEPS = st.integers(1, 8)

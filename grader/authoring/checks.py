@@ -2,7 +2,10 @@
 
 A check grades one function on cases that hypothesis generates. Its `verify(student, case)`
 calls the student's function (through the sandbox) and raises CheckFailure with a message
-the student can act on; it never shows hypothesis's own text.
+the student can act on; it never shows hypothesis's own text. A check that declares `uses`
+(other functions of the assignment, e.g. "the scan equals your sequential RNN") is called as
+`verify(student, case, others)`, `others` mapping each of those names to the student's
+function: only those, so that a check still grades the one function it names.
 
 A check is *evidence* of work when it compares the answer with the reference's (agreement,
 gradients against finite differences of the reference), which an answer that ignores its
@@ -17,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
+from hypothesis.strategies import SearchStrategy
+
 from grader.authoring.compare import ATOL, RTOL, as_float_array, compare_outputs, describe_value
 from grader.authoring.gradcheck import numerical_gradient, relative_error
 from grader.authoring.strategies import CaseRecipe
@@ -53,18 +58,21 @@ class Check:
     `weight` shares out the function's points among its checks. `visibility` follows
     Gradescope: anything but "visible" hides the check's inputs and numbers from feedback.
     `evidence` says the check compares the answer with the reference (see the module's
-    docstring); a raw Check that does so must say it, the default is supporting.
+    docstring); a raw Check that does so must say it, the default is supporting. `cases` is a
+    recipe (grader.authoring.strategies.recipe) or a hypothesis strategy of Cases. `uses` names
+    the other student functions `verify` calls (see the module's docstring).
     """
 
     function: str
     description: str
-    cases: CaseRecipe
-    verify: Callable[[Callable[..., Any], Case], None]
+    cases: CaseRecipe | SearchStrategy
+    verify: Callable[..., None]
     weight: float = 1.0
     max_examples: int = 50
     visibility: str = "visible"
     single_call: bool = False  # verify calls the student exactly once, with case.args and case.kwargs
     evidence: bool = False  # compares with the reference: its passing lets the function's supporting checks pay
+    uses: tuple[str, ...] = ()  # other student functions verify calls: verify(student, case, others)
 
     @property
     def name(self) -> str:
@@ -147,11 +155,14 @@ def raises(function: str, description: str, cases, exception: str = "ValueError"
 
 
 def gradient(function: str, description: str, cases, loss: Callable[[tuple, Mapping], float],
-             wrt: Sequence[tuple[int, str]], *, tolerance: float = GRADIENT_TOLERANCE, **options: Any) -> Check:
+             wrt: Sequence[tuple[int, str]], *, inputs: Callable[[Case], tuple[tuple, Mapping]] | None = None,
+             tolerance: float = GRADIENT_TOLERANCE, **options: Any) -> Check:
     """The student's gradients equal central finite differences of `loss(args, kwargs)`.
 
-    `wrt` lists (argument index, name) in the order the student's function returns the
-    gradients. The error is CS231n's relative error, over each whole gradient, with a floor
+    `loss` is differentiated at the case's own arguments, or at `inputs(case) -> (args,
+    kwargs)` when given (e.g. softmax_backward's case holds A, and softmax is differentiated
+    at x = log A). `wrt` lists (index in those args, name) in the order the student's
+    function returns the gradients; each must have its argument's shape. The error is CS231n's relative error, over each whole gradient, with a floor
     of 1 on the scale, as compare's: a gradient whose entries are all below 1 compares by
     absolute difference, so that a right gradient that went through float32 passes here
     exactly when it passes the agreement checks.
@@ -162,14 +173,15 @@ def gradient(function: str, description: str, cases, loss: Callable[[tuple, Mapp
         items = got if len(wrt) > 1 else (got,)
         if len(wrt) > 1 and (not isinstance(got, tuple) or len(got) != len(wrt)):
             raise CheckFailure(f"expected a tuple ({', '.join('d' + n for _, n in wrt)}), got {describe_value(got)}", got)
-        args = tuple(np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in case.args)
+        point, point_kwargs = inputs(case) if inputs is not None else (case.args, case.kwargs)
+        args = tuple(np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in point)
         for (index, name), item in zip(wrt, items):
             array, problem = as_float_array(f"d{name}", item)
             if problem:
                 raise CheckFailure(problem, got)
             if array.shape != args[index].shape:
                 raise CheckFailure(f"d{name}: expected shape {args[index].shape}, got {array.shape}", got)
-            numeric = numerical_gradient(lambda: loss(args, case.kwargs), args[index])
+            numeric = numerical_gradient(lambda: loss(args, point_kwargs), args[index])
             error = relative_error(array, numeric, floor=GRADIENT_ERROR_FLOOR)
             if not error < tolerance:
                 raise CheckFailure(f"d{name}: relative error {error:.2g} against finite differences (needs < {tolerance:g})", got)

@@ -7,16 +7,23 @@ exact zeros that sit on ReLU's kink), cheap to draw, and shrink to small shapes.
 A *recipe* is a function `build(draw, ...) -> Case` written like a `st.composite` body.
 `variants(recipe, count)` draws one case and then `count - 1` more with the same shapes and
 other seeds, replaying the recorded draws: hypothesis pays for one example, the student
-meets `count` cases, and shrinking still minimises the shared shapes.
+meets `count` cases, and shrinking still minimises the shared shapes. A recipe must therefore
+draw `seeds()`: one that does not would give `count` copies of one case, which
+`try_case_sources` finds when the assignment loads. A plain hypothesis strategy of cases
+(`@st.composite`) is accepted too; it is not replayed: each of its cases is drawn on its own.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+import inspect
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
 
 import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
+from hypothesis.errors import UnsatisfiedAssumption
 
 SEEDS = st.integers(0, 2**32 - 1)
 _SEED_STRIDE = 0x9E3779B1  # variants' seeds are spread apart by an odd constant
@@ -64,6 +71,15 @@ class CaseRecipe:
     def __repr__(self) -> str:
         return f"{self.function.__name__}(...)"
 
+    @property
+    def location(self) -> str:
+        """`file:line` of the recipe's definition, for errors that tell the author where to look."""
+        function = inspect.unwrap(self.function)
+        try:
+            return f"{inspect.getsourcefile(function)}:{function.__code__.co_firstlineno}"
+        except (TypeError, AttributeError):  # a callable without Python source
+            return repr(self)
+
 
 def recipe(function: Callable[..., Any]) -> Callable[..., CaseRecipe]:
     """Decorator: `function(draw, *args, **kwargs)` becomes a factory of CaseRecipes.
@@ -79,8 +95,13 @@ def recipe(function: Callable[..., Any]) -> Callable[..., CaseRecipe]:
 
 
 @st.composite
-def variants(draw, case_recipe: CaseRecipe, count: int = 1) -> tuple:
-    """`count` cases: one drawn by hypothesis, the rest replaying its draws with other seeds."""
+def variants(draw, case_recipe: CaseRecipe | st.SearchStrategy, count: int = 1) -> tuple:
+    """`count` cases: one drawn by hypothesis, the rest replaying its draws with other seeds.
+
+    From a hypothesis strategy (not a recipe), `count` cases each drawn on its own.
+    """
+    if isinstance(case_recipe, st.SearchStrategy):
+        return tuple(draw(case_recipe) for _ in range(count))
     recorded: list[Any] = []
 
     def recording(strategy: Any) -> Any:
@@ -102,3 +123,56 @@ def variants(draw, case_recipe: CaseRecipe, count: int = 1) -> tuple:
 
         cases.append(case_recipe.build(replaying))
     return tuple(cases)
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One case built from a case source (a recipe or a strategy) when the assignment loads:
+    what it built, whether it drew a seed (a strategy is never replayed: True), or what it raised."""
+
+    source: Any
+    value: Any = None
+    drew_seed: bool = True
+    error: Exception | None = None
+
+
+def try_case_sources(sources: Sequence[CaseRecipe | st.SearchStrategy]) -> list[Trial]:
+    """Build one case from each source, in one short hypothesis run with a fixed seed (about
+    0.5 ms a source), recording whether each recipe drew `seeds()`.
+
+    Catches what a silent trap would hide: a recipe without a seed (its variants are all
+    the same case), or one that raises or returns something else than a case (the caller
+    checks the value's type). Hypothesis's own error, when no example satisfies a recipe's
+    `assume`, propagates.
+    """
+    trials: list[Trial] = [Trial(source) for source in sources]
+
+    @st.composite
+    def build_each(draw) -> None:
+        for index, source in enumerate(sources):
+            drew = [isinstance(source, st.SearchStrategy)]
+
+            def recording(strategy: Any) -> Any:
+                if isinstance(strategy, CaseRecipe):
+                    return strategy.build(recording)
+                drew[0] = drew[0] or strategy is SEEDS
+                return draw(strategy)
+
+            try:
+                value = draw(source) if isinstance(source, st.SearchStrategy) else source.build(recording)
+            except UnsatisfiedAssumption:  # hypothesis tries another example
+                raise
+            except Exception as error:  # the author's recipe is broken: say which and how
+                trials[index] = Trial(source, error=error)
+            else:
+                trials[index] = Trial(source, value, drew[0])
+
+    @seed(0)
+    @settings(max_examples=1, phases=(Phase.generate,), database=None, deadline=None, verbosity=Verbosity.quiet,
+              suppress_health_check=list(HealthCheck))
+    @given(build_each())
+    def run(_: None) -> None:
+        pass
+
+    run()
+    return trials

@@ -120,10 +120,13 @@ def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, li
     """The assignment's checks and misconceptions, from `checks.py` in its folder.
 
     `checks.py` defines `build(reference) -> (checks, misconceptions)`; it may import its
-    sibling modules relatively (the folder is loaded as a package).
+    sibling modules relatively (the folder is loaded as a package). Each check's cases are
+    tried once here (`check_case_sources`).
 
     Raises:
-        UsageError: checks.py is missing, or its checks do not cover the assignment's points.
+        UsageError: checks.py is missing, build() reports a mistake in them (the
+            authoring API raises UsageError), or its checks do not cover the assignment's
+            points, use a function that has none, or have a case source that cannot work.
     """
     from grader.authoring.checks import VISIBILITIES, Check
 
@@ -141,7 +144,10 @@ def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, li
         if init.is_file():
             spec.loader.exec_module(package)
     module = importlib.import_module(f"{package_name}.checks")
-    checks, misconceptions = module.build(reference)
+    try:
+        checks, misconceptions = module.build(reference)
+    except UsageError as error:
+        raise UsageError(f"{checks_file}: {error}") from None
     for check in checks:
         if not isinstance(check, Check):
             raise UsageError(f"{checks_file}: build() returned {check!r}, which is not a Check")
@@ -149,6 +155,7 @@ def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, li
             raise UsageError(f"{checks_file}: check {check.name!r} grades {check.function!r}, which has no points")
         if check.weight <= 0 or check.visibility not in VISIBILITIES:
             raise UsageError(f"{checks_file}: check {check.name!r} needs a positive weight and a visibility in {VISIBILITIES}")
+        _check_uses(check, assignment, checks_file)
     unchecked = [name for name in assignment.points if not any(c.function == name for c in checks)]
     if unchecked:
         raise UsageError(f"{checks_file}: no check grades {', '.join(unchecked)}")
@@ -159,7 +166,64 @@ def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, li
     names = [check.name for check in checks]
     if len(set(names)) != len(names):
         raise UsageError(f"{checks_file}: two checks share a name; names must be unique")
+    check_case_sources(checks, checks_file)
     return list(checks), list(misconceptions)
+
+
+def _check_uses(check, assignment: Assignment, checks_file: Path) -> None:
+    """A check may call only other graded functions, and (calling more than one) is not single_call."""
+    for function in check.uses:
+        if function not in assignment.points or function == check.function:
+            raise UsageError(f"{checks_file}: check {check.name!r} uses {function!r}, which is not another graded "
+                             f"function (those are {', '.join(assignment.points)})")
+    if check.uses and check.single_call:
+        raise UsageError(f"{checks_file}: check {check.name!r} uses {', '.join(check.uses)}, so it calls more than "
+                         "one function: it cannot be single_call")
+
+
+def check_case_sources(checks, checks_file: Path) -> None:
+    """Build one case from each check's cases, so that a source that cannot work is an error now,
+    with the place to fix, rather than lost coverage later.
+
+    Raises:
+        UsageError: a check's cases are neither a recipe nor a hypothesis strategy; a recipe
+            draws no seed (its variants would all be one case); building a case raises or
+            gives something that is not a Case.
+    """
+    from grader.authoring.checks import Case
+    from grader.authoring.compare import describe_value
+    from hypothesis.errors import HypothesisException
+    from hypothesis.strategies import SearchStrategy
+
+    from grader.authoring.strategies import CaseRecipe, try_case_sources
+    from grader.grading.checking import draw_without_local_constants
+
+    for check in checks:
+        if not isinstance(check.cases, (CaseRecipe, SearchStrategy)):
+            called = " (call it: cases=name())" if callable(check.cases) else ""
+            raise UsageError(f"{checks_file}: the cases of check {check.name!r} are {check.cases!r}, not a recipe "
+                             f"(@recipe) or a hypothesis strategy{called}")
+    draw_without_local_constants()  # as when grading: no constants from local modules, nothing written in the cwd
+    try:
+        trials = try_case_sources([check.cases for check in checks])
+    except HypothesisException as error:
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise UsageError(f"{checks_file}: hypothesis could not build a case of every check "
+                         f"({type(error).__name__}: {reason})") from None
+    for check, trial in zip(checks, trials):
+        where = trial.source.location if isinstance(trial.source, CaseRecipe) else f"{checks_file}: {trial.source!r}"
+        if trial.error is not None:
+            reason = (str(trial.error).strip().splitlines() or [""])[0]
+            raise UsageError(f"{where}: building a case for check {check.name!r} raised "
+                             f"{type(trial.error).__name__}: {reason}")
+        if not isinstance(trial.value, Case):
+            raise UsageError(f"{where}: the cases of check {check.name!r} gave {describe_value(trial.value)}, "
+                             "not a Case")
+        if not trial.drew_seed:
+            raise UsageError(f"{where}: the case recipe {trial.source.function.__name__} draws no seeds(), so the "
+                             f"variants of each of its cases would all be one case (check {check.name!r}); build its "
+                             "arrays from draw(seeds()), or pass a hypothesis strategy (@st.composite), whose cases "
+                             "are drawn one by one")
 
 
 def _import_file(path: Path, name: str) -> ModuleType:

@@ -96,6 +96,8 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
     def live_student(*args: Any, **kwargs: Any) -> Any:
         return module.call(check.function, *args, **kwargs)
 
+    others = _used_functions(check, module)
+
     def prefetched_student(case: Case):
         """The answer already requested for `case`, served once; any other call goes live."""
         unused = [True]
@@ -118,7 +120,7 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
             current["case"] = case
             student = prefetched_student(case) if group_size > 1 else live_student
             try:
-                check.verify(student, case)
+                _verify(check, student, case, others)
             except StudentRaised as error:
                 failure = CheckFailure(f"{check.function} raised {error.type_name}: {error.message}{error.place}", raised=error)
                 failure.error = f"{error.type_name}: {error.message}"
@@ -141,6 +143,48 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
         return _Failure(f"{check.function} gave different results for the same input; is it random or stateful?",
                         current.get("case"))
     return None
+
+
+class _UsedFunctionAborted(StudentAbort):
+    """A function that a check uses (not the one it grades) gave no answer: that function's
+    later checks are not run, the graded function's are."""
+
+    def __init__(self, function: str, reason: str):
+        super().__init__(reason)
+        self.function = function
+
+
+def _used_functions(check: Check, module: StudentModule) -> dict[str, Any]:
+    """The student's functions that `check` declares in `uses`, by name, and only those.
+
+    An exception one of them raises fails the check as a CheckFailure that names it, so that
+    it is not taken for the graded function's own (nor for a stub of it).
+    """
+    def calling(function: str):
+        def student_function(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return module.call(function, *args, **kwargs)
+            except StudentRaised as error:
+                raise CheckFailure(f"your {function}, which this check calls, raised {error.type_name}: "
+                                   f"{error.message}{error.place}") from None
+            except StudentAbort as abort:
+                raise _UsedFunctionAborted(function, abort.reason) from None
+        return student_function
+
+    return {function: calling(function) for function in check.uses}
+
+
+def _aborted_function(abort: StudentAbort, check: Check) -> str:
+    """The function that gave no answer: one the check uses, or the one it grades."""
+    return abort.function if isinstance(abort, _UsedFunctionAborted) else check.function
+
+
+def _verify(check: Check, student: Any, case: Case, others: dict[str, Any]) -> None:
+    """Run `check.verify` on one case, with the other functions it uses when it declares any."""
+    if check.uses:
+        check.verify(student, case, others)
+    else:
+        check.verify(student, case)
 
 
 def _same_call(args: tuple, kwargs: dict, case: Case) -> bool:
@@ -168,20 +212,24 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
     failures: list[_Failure | None] = []
     for check, max_score in zip(checks, points):
         started = time.perf_counter()
+        unusable = [function for function in check.uses if function in aborted]
         if check.function in aborted:
             failure = _Failure(f"not run: {aborted[check.function]}", None)
+        elif unusable:
+            failure = _Failure(f"not run: it calls your {unusable[0]}, which cannot be called "
+                               f"({aborted[unusable[0]]})", None)
         else:
             try:
                 failure = _run_hypothesis(check, module)
             except StudentAbort as abort:
-                aborted[check.function] = abort.reason
+                aborted[_aborted_function(abort, check)] = abort.reason
                 failure = _Failure(abort.reason, None)
         hints: list[Misconception] = []
         if failure is not None and failure.case is not None:
             try:
                 hints = _diagnosis(check, failure, misconceptions, reference, module)
             except StudentAbort as abort:  # a probing call got no answer: the function's later checks are not run
-                aborted[check.function] = abort.reason
+                aborted[_aborted_function(abort, check)] = abort.reason
                 hints = _diagnosis(check, failure, misconceptions, reference, None)
         failures.append(failure)
         if failure is None:
@@ -257,13 +305,15 @@ def _probe(check: Check, module: StudentModule) -> list[tuple[Case, Any, str | N
     def student(*args: Any, **kwargs: Any) -> Any:
         return module.call(check.function, *args, **kwargs)
 
+    others = _used_functions(check, module)
+
     @seed(check_seed(check) + 1)
     @settings(_settings(PROBES), phases=(Phase.generate,))
     @given(variants(check.cases, 1))
     def probe(group: tuple[Case, ...]) -> None:
         for case in group:
             try:
-                check.verify(student, case)
+                _verify(check, student, case, others)
             except StudentRaised as error:
                 failing.append((case, None, f"{error.type_name}: {error.message}"))
             except CheckFailure as failure:
