@@ -27,6 +27,8 @@ def _rows_are_distributions(name: str, axis_of=lambda case: case.kwargs.get("axi
         if problem:
             return problem
         axis = axis_of(case)
+        if A.ndim == 0:
+            return f"{name}: expected an array of distributions, got a single number"
         if not np.all(np.isfinite(A)):
             return f"{name} has entries that are not finite"
         if A.min() < -ATOL or A.max() > 1 + ATOL + RTOL:
