@@ -22,6 +22,7 @@ from grader.writing import write_atomic
 EXIT_OK, EXIT_GRADER_FAULT, EXIT_USAGE = 0, 1, 2
 EXIT_TESTS_FAILED = 1  # grader check: a public test failed
 EXIT_BELOW_THRESHOLD = 1  # grader grade --fail-under: the score is below the threshold
+EXIT_AUDIT_FAILED = 1  # grader audit: the assignment failed its self-test
 _ASSIGNMENTS_HELP = "folder holding the assignments (default: ./assignments)"
 
 
@@ -112,6 +113,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="regrade every student, even those graded before and unchanged")
     batch.add_argument("--quiet", action="store_true", help="no progress bar or summary; errors only")
     batch.add_argument("--isolation", default="auto", metavar="LEVEL", help="as for grade (default: auto)")
+
+    audit = _add_command(commands, "audit", _run_audit,
+                         help="instructors: self-test an assignment (reference, stubs, input-ignoring answers, mutants)")
+    audit.add_argument("assignment", help="assignment name, e.g. hw1")
+    audit.add_argument("--jobs", type=int, metavar="N", help="grading processes (default: one per CPU)")
 
     check = _add_command(commands, "check", _run_check, reads_assignments=False,
                          help="students: run the public tests on your file, in the grader's sandbox")
@@ -293,6 +299,27 @@ def _run_grade_all(args: argparse.Namespace) -> int:
 def _count(n: int, noun: str) -> str:
     """`1 student`, `4 students`."""
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    """Exit 0 when the assignment passes its self-test, 1 when any finding fails (grader/audit/)."""
+    from tqdm import tqdm
+
+    from grader.audit.run import plan_audit, run_audit
+    from grader.audit.text import audit_text
+    from grader.classroom.batch import check_jobs
+
+    assignment = load_assignment(args.assignment, args.assignments)
+    jobs = check_jobs(args.jobs)
+    plan = plan_audit(assignment)
+    bar = tqdm(total=len(plan.candidates), unit="grading", disable=not sys.stderr.isatty(), file=sys.stderr,
+               dynamic_ncols=True, desc=f"grader audit {assignment.name}")
+    try:
+        report = run_audit(plan, jobs, bar.update)
+    finally:
+        bar.close()
+    print(audit_text(report), end="")
+    return EXIT_OK if report.passed else EXIT_AUDIT_FAILED
 
 
 def _run_check(args: argparse.Namespace) -> int:

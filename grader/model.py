@@ -56,6 +56,9 @@ class CheckResult:
     # Why no check of this function could grade it (the submission did not load, the function is
     # not defined, or not implemented): the same for all its checks, so reports say it once.
     function_problem: str = ""
+    # A supporting check that held but pays nothing, since its function earned no evidence points
+    # (grader.grading.scoring.count_supporting): `passed` is False, and yet the answer was not caught.
+    uncounted: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Class folders for the grade-all tests and benchmark: real submissions of every kind.
 
 `make_class(folder, n)` writes `n` students, cycling through right answers (the reference, loop,
-einsum and notebook versions), realistic mistakes (tests/mutants.py), broken files and hostile
+einsum and notebook versions), realistic mistakes (assignments/hw1/mutants.py), broken files and hostile
 code (tests/hostile.py), each under its own name, in the shapes students submit: a .py file, a
 notebook, or a folder holding hw1.py.
 """
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import nbformat
 
-from conftest import REFERENCE_PATH, REPO
+from conftest import REFERENCE_PATH, REPO, hw1_mutants
+from grader.authoring.mutants import apply
 from hostile import CASES as HOSTILE
-from mutants import MUTANTS, apply
 from notebooks import filled_template, partly_done_notebook
 
 CORRECT = REPO / "tests" / "submissions" / "correct"
@@ -49,7 +49,7 @@ def kinds() -> list[tuple[str, str, object]]:
         ("correct", "folder", ("folder", reference)),
         ("buggy", "partly-done.ipynb", partly_done_notebook()),
     ]
-    for mutant in MUTANTS[::4]:
+    for mutant in hw1_mutants()[::4]:
         items.append(("buggy", f"{mutant.id}.py", apply(reference, mutant)))
     for name, text in BROKEN.items():
         items.append(("broken", name, text if text is not None else b"\x89PNG\r\n\x1a\n\x00\x00\x00" * 40))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -16,6 +17,14 @@ REFERENCE_PATH = REPO / "solutions" / "hw1" / "hw1.py"
 
 settings.register_profile("grader-tests", derandomize=True, database=None, deadline=None, print_blob=False)
 settings.load_profile("grader-tests")
+
+
+@functools.cache
+def hw1_mutants() -> tuple:
+    """Homework 1's mutants, from assignments/hw1/mutants.py (grader.authoring.mutants.Mutant)."""
+    from grader.grading.assignment import import_assignment_module, load_assignment
+
+    return tuple(import_assignment_module(load_assignment("hw1", REPO / "assignments"), "mutants").MUTANTS)
 
 
 def load_module(path: Path, name: str):

@@ -26,10 +26,10 @@ ORDER = (
     ("grading",),  # one submission: assignment, submission, checks, points
     ("report",),  # pure writers of the records in grader/model.py
     ("selfcheck", "classroom"),  # `grader check`; `grader grade-all`
-    ("distribute",),  # release (which writes the self-check's grader.json), Gradescope, GitHub
+    ("distribute", "audit"),  # release (which writes the self-check's grader.json), Gradescope, GitHub; `grader audit`
     ("cli",),  # the entry points
 )
-FOLDERS = {"sandbox", "authoring", "grading", "report", "selfcheck", "classroom", "distribute"}
+FOLDERS = {"sandbox", "authoring", "grading", "report", "selfcheck", "classroom", "distribute", "audit"}
 TOP_LEVEL = {"grader": "base", "grader.errors": "base", "grader.writing": "base", "grader.points": "base",
              "grader.model": "base", "grader.cli": "cli", "grader.__main__": "cli"}
 RANK = {layer: rank for rank, siblings in enumerate(ORDER) for layer in siblings}

@@ -1,51 +1,40 @@
-"""Realistic student mistakes (tests/mutants.py) lose points exactly where they should.
+"""`grader audit hw1`, run once for the suite: hw1 passes it, and each of its realistic mistakes
+(assignments/hw1/mutants.py) loses points exactly where it should.
 
 Each mutant breaks one function of the reference. It must lose points on that function and
 on no function that does not call it (directly or through others), and when the mistake is
-a known misconception the feedback of that function must name it as the likely cause.
+a known misconception the feedback of that function must name it as the likely cause. The
+audit grades the 94 mutants with the reference, its stubs and the input-ignoring answers as
+one class (the heaviest fixture of the suite: keep it the only grading of all the mutants).
 """
 
 from __future__ import annotations
 
-import ast
-import json
-
 import pytest
 
-from conftest import REFERENCE_PATH, REPO
+from conftest import REFERENCE_PATH, REPO, hw1_mutants
+from grader.audit.callers import callers_of
+from grader.audit.run import plan_audit, run_audit
+from grader.audit.text import audit_text
+from grader.audit.verdicts import OK
 from grader.grading.assignment import load_assignment, load_checks, load_reference
-from grading_helpers import function_scores, run_grader
-from mutants import MISCONCEPTIONS, MUTANTS, apply
+
+MUTANTS = hw1_mutants()
+CALLERS = callers_of(REFERENCE_PATH.read_text())
 
 
-def callers_of(source: str) -> dict[str, set[str]]:
-    """For each top-level function, every function that calls it, directly or through others."""
-    tree = ast.parse(source)
-    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    calls = {name: {n.func.id for n in ast.walk(node) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                    and n.func.id in functions} for name, node in functions.items()}
-    callers = {name: set() for name in functions}
-    changed = True
-    while changed:
-        changed = False
-        for caller, callees in calls.items():
-            for callee in callees:
-                new = {caller} | callers[caller]
-                if not new <= callers[callee]:
-                    callers[callee] |= new
-                    changed = True
-    return callers
-
-
-REFERENCE_SOURCE = REFERENCE_PATH.read_text()
-CALLERS = callers_of(REFERENCE_SOURCE)
+@pytest.fixture(scope="module")
+def audit():
+    return run_audit(plan_audit(load_assignment("hw1", REPO / "assignments")), jobs=2)
 
 
 def test_the_corpus_is_wide():
     assert len(MUTANTS) >= 30
     assert {m.function for m in MUTANTS} == set(CALLERS)  # all 15 functions
     assert len({m.id for m in MUTANTS}) == len(MUTANTS)
-    assert {m.misconception for m in MUTANTS if m.misconception} <= set(MISCONCEPTIONS)
+    assignment = load_assignment("hw1", REPO / "assignments")
+    _, misconceptions = load_checks(assignment, load_reference(assignment))
+    assert {m.misconception for m in MUTANTS if m.misconception} <= {m.label for m in misconceptions}
 
 
 def test_callers_are_found():
@@ -53,43 +42,23 @@ def test_callers_are_found():
     assert CALLERS["softmax"] >= {"attention_weights", "self_attention", "self_attention_backward", "nll_loss_backward"}
 
 
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mutants")
-    paths = []
-    for mutant in MUTANTS:
-        path = folder / f"{mutant.id}.py"
-        path.write_text(apply(REFERENCE_SOURCE, mutant))
-        paths.append(path)
-    out = tmp_path_factory.mktemp("out")
-    completed = run_grader("grade-all", "hw1", folder, "--out", out, "--jobs", "2", "--quiet")  # the class at once
-    return {mutant.id: {"returncode": completed.returncode, "stderr": completed.stderr,
-                        "results": json.loads((out / mutant.id / "results.json").read_text())} for mutant in MUTANTS}
-
-
-@pytest.fixture(scope="module")
-def titles_by_label():
-    assignment = load_assignment("hw1", REPO / "assignments")
-    _, misconceptions = load_checks(assignment, load_reference(assignment))
-    titles: dict[str, set[str]] = {}
-    for misconception in misconceptions:
-        titles.setdefault(misconception.label, set()).add(misconception.title)
-    return titles
+def test_hw1_passes_its_audit(audit):
+    assert [finding.status for finding in audit.findings] == [OK] * 6, audit.problems
+    assert audit.passed and audit.gradings == 2 + 1 + 8 + len(MUTANTS) + 1
+    assert len(audit.rows) == 59 and all(row.can_fail for row in audit.rows)
+    text = audit_text(audit)
+    assert text.rstrip().endswith("audit of hw1 passed")
+    assert "rnn_step: 6 mutants" in text and "never fails" not in text
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
-def test_mutant_loses_points_only_where_it_should(graded, titles_by_label, mutant):
-    run = graded[mutant.id]
-    assert run["returncode"] == 0, run["stderr"]
-    scores = function_scores(run["results"])
-    lost = {name for name, (score, points) in scores.items() if score < points - 1e-9}
-    assert mutant.function in lost, f"{mutant.description}: {mutant.function} kept all its points"
-    assert lost <= {mutant.function} | CALLERS[mutant.function], (
-        f"{mutant.description}: points lost on {sorted(lost - {mutant.function} - CALLERS[mutant.function])}, "
-        "which do not call the broken function"
-    )
+def test_mutant_loses_points_only_where_it_should(audit, mutant):
+    (verdict,) = [v for v in audit.mutants if v.mutant.id == mutant.id]
+    assert verdict.fault is None, verdict.fault
+    assert verdict.caught, f"{mutant.description}: {mutant.function} kept all its points"
+    assert not verdict.leaks, f"{mutant.description}: points lost on {list(verdict.leaks)}, which do not call the broken function"
+    assert set(verdict.lost) <= {mutant.function} | CALLERS[mutant.function]
     if mutant.misconception:
-        messages = "\n".join(t["output"] for t in run["results"]["tests"]
-                             if t["tags"] == [mutant.function] and t["status"] == "failed")
-        named = [t for t in titles_by_label[mutant.misconception] if f"Likely cause: {t}." in messages]
-        assert named, f"{mutant.id}: feedback does not name {mutant.misconception} as the likely cause:\n{messages}"
+        assert verdict.named, f"{mutant.id}: feedback does not name {mutant.misconception} as the likely cause"
+    else:
+        assert verdict.named is None

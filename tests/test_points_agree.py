@@ -17,9 +17,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import REFERENCE_PATH, REPO
+from conftest import REFERENCE_PATH, REPO, hw1_mutants
+from grader.authoring.mutants import apply
 from grading_helpers import function_scores, run_grader
-from mutants import MUTANTS, apply
 
 BROKEN = ("rnn_step-no-nonlinearity-check", "log_softmax-ignores-axis-argument")
 TWO_DECIMALS = re.compile(r"\d+(\.\d{1,2})?")
@@ -35,7 +35,7 @@ def hundredths(value: float) -> int:
 def graded(tmp_path_factory):
     folder, out = tmp_path_factory.mktemp("class"), tmp_path_factory.mktemp("out")
     source = REFERENCE_PATH.read_text()
-    for mutant in (m for m in MUTANTS if m.id in BROKEN):
+    for mutant in (m for m in hw1_mutants() if m.id in BROKEN):
         source = apply(source, mutant)
     (folder / "partly.py").write_text(source)
     completed = run_grader("grade-all", "hw1", folder, "--out", out, "--quiet")

@@ -33,6 +33,8 @@ def rows_are_distributions(name: str, *, axis: int | Callable[[Case], int] = -1)
         if problem:
             return problem
         along = axis(case) if callable(axis) else axis
+        if not -A.ndim <= along < A.ndim:  # a single number, or too few dimensions for the axis
+            return f"{name}: expected distributions along axis {along}, got an array of shape {A.shape}"
         if not np.all(np.isfinite(A)):
             return f"{name} has entries that are not finite"
         if A.size and (A.min() < -ATOL or A.max() > 1 + ATOL + RTOL):

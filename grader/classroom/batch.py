@@ -145,7 +145,7 @@ def _run_pool(assignment, students, keys, out, jobs, isolation_level):
     """Yield (student, record) as each finishes; record None for those a broken pool took down."""
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(
-            max_workers=min(jobs, len(students)), mp_context=context, initializer=_start_job,
+            max_workers=min(jobs, len(students)), mp_context=context, initializer=start_job,
             initargs=(assignment.name, str(assignment.directory.parent), isolation_level)) as pool:
         futures = {pool.submit(_grade_student, s.name, str(s.path), str(out / s.name), keys[s.name]): s for s in students}
         try:
@@ -167,8 +167,9 @@ def _run_pool(assignment, students, keys, out, jobs, isolation_level):
 _JOB: dict = {}
 
 
-def _start_job(assignment_name: str, assignments_dir: str, isolation_level: str) -> None:
-    """Load the assignment and its checks once for every student this process grades."""
+def start_job(assignment_name: str, assignments_dir: str, isolation_level: str) -> None:
+    """Load the assignment and its checks once for every student this process grades (the
+    initializer of grade-all's processes, and of `grader audit`'s)."""
     from grader.grading.assignment import load_assignment
     from grader.grading.pipeline import load_kit
     from grader.sandbox.isolation import choose
@@ -189,16 +190,21 @@ def _alarm(signum, frame):
     raise _GradingTooLong(f"grading took longer than {STUDENT_TIME_LIMIT_SECONDS} s")
 
 
-def _grade_student(name: str, path: str, folder: str, key: dict) -> dict:
-    """Grade one student and write their files; their record."""
+def grade_in_job(path: Path) -> Report:
+    """Grade the submission at `path` with what this process loaded (start_job)."""
     from grader.grading.pipeline import grade_submission
 
+    return grade_submission(_JOB["assignment"], path, confinement=_JOB["confinement"], kit=_JOB["kit"], must_exist=False)
+
+
+def _grade_student(name: str, path: str, folder: str, key: dict) -> dict:
+    """Grade one student and write their files; their record."""
     assignment = _JOB["assignment"]
     started = time.perf_counter()
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(STUDENT_TIME_LIMIT_SECONDS)
     try:
-        report = grade_submission(assignment, Path(path), confinement=_JOB["confinement"], kit=_JOB["kit"], must_exist=False)
+        report = grade_in_job(Path(path))
     except Exception as error:  # a fault of the grader: the student still gets a row that says so
         report = fault_report(assignment, Path(path).name, f"{type(error).__name__}: {error}", time.perf_counter() - started)
     finally:

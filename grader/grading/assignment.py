@@ -130,20 +130,10 @@ def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, li
     """
     from grader.authoring.checks import VISIBILITIES, Check
 
-    package_name = f"_grader_assignment_{assignment.name}"
-    init = assignment.directory / "__init__.py"
     checks_file = assignment.directory / "checks.py"
     if not checks_file.is_file():
         raise UsageError(f"{checks_file} does not exist: an assignment needs its checks")
-    if package_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            package_name, init if init.is_file() else None, submodule_search_locations=[str(assignment.directory)]
-        )
-        package = importlib.util.module_from_spec(spec)
-        sys.modules[package_name] = package
-        if init.is_file():
-            spec.loader.exec_module(package)
-    module = importlib.import_module(f"{package_name}.checks")
+    module = import_assignment_module(assignment, "checks")
     try:
         checks, misconceptions = module.build(reference)
     except UsageError as error:
@@ -224,6 +214,22 @@ def check_case_sources(checks, checks_file: Path) -> None:
                              f"variants of each of its cases would all be one case (check {check.name!r}); build its "
                              "arrays from draw(seeds()), or pass a hypothesis strategy (@st.composite), whose cases "
                              "are drawn one by one")
+
+
+def import_assignment_module(assignment: Assignment, name: str) -> ModuleType:
+    """The module `name` of the assignment's folder (checks, mutants), imported as part of the
+    folder's package, so that it may import its siblings relatively."""
+    package_name = f"_grader_assignment_{assignment.name}"
+    init = assignment.directory / "__init__.py"
+    if package_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            package_name, init if init.is_file() else None, submodule_search_locations=[str(assignment.directory)]
+        )
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[package_name] = package
+        if init.is_file():
+            spec.loader.exec_module(package)
+    return importlib.import_module(f"{package_name}.{name}")
 
 
 def _import_file(path: Path, name: str) -> ModuleType:

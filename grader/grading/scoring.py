@@ -53,6 +53,6 @@ def count_supporting(checks: Sequence[Check], results: Sequence[CheckResult]) ->
     counted = []
     for check, result in zip(checks, results):
         if result.passed and not check.evidence and check.function not in evidenced:
-            result = replace(result, score=0.0, passed=False, message=not_counted_message(check.function))
+            result = replace(result, score=0.0, passed=False, message=not_counted_message(check.function), uncounted=True)
         counted.append(result)
     return counted

@@ -1,36 +1,12 @@
-"""Realistic student mistakes, each a textual patch to the reference solution (solutions/hw1/hw1.py)."""
-from dataclasses import dataclass
+"""Realistic student mistakes in homework 1, each a textual patch to the reference
+(solutions/hw1/hw1.py). `grader audit hw1` grades every one and holds that it loses points on
+its function, costs nothing on the functions that do not call it, and, when it names a
+misconception (a label of misconceptions.py), that the feedback names it as the likely cause.
 
+The comment above each mutant says on which inputs it differs from the reference.
+"""
 
-@dataclass(frozen=True)
-class Mutant:
-    id: str              # short unique slug, e.g. "rnn_step-no-nonlinearity"
-    function: str        # the ONE function whose body the patch edits
-    description: str     # one line, what the student got wrong
-    old: str             # exact substring of the reference; must occur exactly once in the whole file
-    new: str             # replacement
-    misconception: str | None = None   # one label from MISCONCEPTIONS below, if it is that classic mistake
-
-
-MISCONCEPTIONS = (
-    "missing_nonlinearity",
-    "transposed_weight",
-    "state_not_carried",
-    "h0_included",
-    "no_causal_mask",
-    "no_max_subtraction",
-    "wrong_softmax_axis",
-    "sum_instead_of_mean",
-    "padding_not_masked",
-    "off_by_one_shift",
-    "missing_tanh_derivative",
-    "gradient_not_summed_over_batch",
-    "missing_scaling",
-    "relu_derivative_at_zero",
-    "no_gradient_through_time",
-    "softmax_backward_missing_term",
-    "onehot_not_subtracted",
-)
+from grader.authoring.mutants import Mutant
 
 # Lines of the reference that occur more than once are anchored with a neighbouring line.
 _RNN_STEP_A_T = "    a_t = h_prev @ W_h.T + c_t @ W_c.T  # (..., d_h)\n    if nonlinearity == \"tanh\":\n        return"
@@ -873,10 +849,3 @@ MUTANTS = [
     ),
 ]
 
-
-def apply(reference_source: str, mutant: Mutant) -> str:
-    """The reference with the mutant's patch applied; raises ValueError unless `old` occurs exactly once."""
-    count = reference_source.count(mutant.old)
-    if count != 1:
-        raise ValueError(f"mutant {mutant.id!r}: its `old` text occurs {count} times in the reference, not exactly once")
-    return reference_source.replace(mutant.old, mutant.new, 1)
