@@ -6,7 +6,7 @@ misconception (a label of misconceptions.py), that the feedback names it as the 
 The comment above each mutant says on which inputs it differs from the reference.
 """
 
-from grader.authoring.mutants import Mutant
+from grader.authoring import Mutant
 
 # Lines of the reference that occur more than once are anchored with a neighbouring line.
 _RNN_STEP_A_T = "    a_t = h_prev @ W_h.T + c_t @ W_c.T  # (..., d_h)\n    if nonlinearity == \"tanh\":\n        return"

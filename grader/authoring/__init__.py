@@ -17,7 +17,8 @@ checks (see grader.authoring.functions for a worked example):
 What else an author needs is here too: cases (Case, recipe, seeds, normal, batch_shapes,
 distinct_sizes, variants), shared properties (rows_are_distributions, causal_zeros), tolerant
 comparison for custom checks (as_float_array, compare_array, outputs_match, CheckFailure,
-Check), finite differences (numerical_gradient, relative_error) and Misconception. The
+Check), finite differences (numerical_gradient, relative_error), Misconception, and Mutant (for the
+realistic mistakes in `mutants.py` beside the checks that `grader audit` grades). The
 modules behind it: `functions` (Assignment, Function), `checks` (the check kinds, the
 engine), `strategies` (recipes and variants), `predicates`, `compare`, `gradcheck` and
 `diagnosis` (naming the misconception behind a failure).
@@ -51,6 +52,7 @@ _HOMES = {
     "numerical_gradient": "grader.authoring.gradcheck",
     "relative_error": "grader.authoring.gradcheck",
     "Misconception": "grader.model",
+    "Mutant": "grader.authoring.mutants",
 }
 
 __all__ = list(_HOMES)
@@ -60,6 +62,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time, __getattr__ imp
     from grader.authoring.compare import as_float_array, compare_array, outputs_match
     from grader.authoring.functions import Assignment, Function
     from grader.authoring.gradcheck import numerical_gradient, relative_error
+    from grader.authoring.mutants import Mutant
     from grader.authoring.predicates import causal_zeros, rows_are_distributions
     from grader.authoring.strategies import batch_shapes, distinct_sizes, normal, recipe, seeds, variants
     from grader.model import Misconception

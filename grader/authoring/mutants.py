@@ -2,7 +2,7 @@
 
 An assignment lists its mutants in `assignments/<name>/mutants.py`, beside its checks:
 
-    from grader.authoring.mutants import Mutant
+    from grader.authoring import Mutant
 
     MUTANTS = [
         Mutant(id="rnn_step-no-nonlinearity", function="rnn_step",
