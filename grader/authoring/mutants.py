@@ -1,0 +1,47 @@
+"""A mutant: a realistic student mistake, written as a textual patch to the reference solution.
+
+An assignment lists its mutants in `assignments/<name>/mutants.py`, beside its checks:
+
+    from grader.authoring.mutants import Mutant
+
+    MUTANTS = [
+        Mutant(id="normalize-last-axis", function="normalize",
+               description="Sums along the last axis, whatever `axis` says.",
+               old="np.sum(x, axis=axis, keepdims=True)  # one sum", new="np.sum(x, axis=-1, keepdims=True)  # one sum",
+               misconception="wrong_axis"),
+    ]
+
+`grader audit` grades the reference with each patch applied, and holds that the mutant loses
+points on `function`, costs nothing on the functions that do not call it, and, when it names a
+misconception, that the feedback names it as the likely cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One mistake: `old` (an exact text of the reference, found there exactly once, inside the
+    body of `function`) replaced by `new`. `misconception` is the label of one of the
+    assignment's misconceptions when the mistake is that classic one, else None."""
+
+    id: str  # a short unique slug, e.g. "normalize-last-axis": letters, digits, ".", "_" and "-"
+    function: str  # the one graded function whose body the patch edits
+    description: str  # one line: what the student got wrong
+    old: str
+    new: str
+    misconception: str | None = None
+
+
+def apply(reference_source: str, mutant: Mutant) -> str:
+    """The reference with the mutant's patch applied.
+
+    Raises:
+        ValueError: `old` does not occur exactly once in the reference.
+    """
+    count = reference_source.count(mutant.old) if mutant.old else 0
+    if count != 1:
+        raise ValueError(f"mutant {mutant.id!r}: its `old` text occurs {count} times in the reference, not exactly once")
+    return reference_source.replace(mutant.old, mutant.new, 1)
