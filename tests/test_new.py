@@ -216,3 +216,18 @@ def test_new_writes_under_the_assignments_folder_it_is_given(tmp_path, argv):
                                                                               "student_template"]
     assert filecmp.cmp(tmp_path / "course" / "student_template" / "hw3" / "test_public.py",
                        tmp_path / "course" / "solutions" / "hw3" / "test_public.py", shallow=False)
+
+
+def test_grade_all_grades_a_class_of_the_new_assignment(tiny_assignment, tmp_path):
+    """The grader's templates/ now holds a folder (the scaffold's): the assignment's version, which
+    grade-all records, reads the files of templates/ only."""
+    root = tiny_assignment.parent
+    (tmp_path / "class").mkdir()
+    shutil.copyfile(root / "solutions" / "tiny" / "tiny.py", tmp_path / "class" / "ada.py")
+    shutil.copyfile(root / "student_template" / "tiny" / "tiny.py", tmp_path / "class" / "bo.py")
+    completed = grader("--assignments", tiny_assignment, "grade-all", "tiny", "class", "--out", "out", "--jobs", "1",
+                       "--quiet", cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    rows = (tmp_path / "out" / "gradebook.csv").read_text().splitlines()
+    assert rows[0] == "student,score,max_score,normalize,normalize_backward,notes"
+    assert [row.split(",")[:5] for row in rows[1:]] == [["ada", "10", "10", "6", "4"], ["bo", "0", "10", "0", "0"]]
