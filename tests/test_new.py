@@ -13,24 +13,22 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
 from grader.grading.solution_blocks import find_solution_blocks
+from grading_helpers import run_grader
 
 ASSIGNMENT_FILES = ["__init__.py", "assignment.json", "cases.py", "checks.py", "misconceptions.py", "mutants.py"]
 SOLUTION_FILES = ["handout.md", "test_public.py", "tiny.py"]
 TEMPLATE_FILES = ["README.md", "grader.json", "test_public.py", "tiny.ipynb", "tiny.py"]
 
 
-def grader(*args, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+def grader(*args, cwd: Path) -> subprocess.CompletedProcess:
     """`python -m grader ARGS` in `cwd`, with this checkout's grader."""
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return run_grader(*args, cwd=cwd, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
 
 
 def files_under(folder: Path) -> dict[str, bytes]:
