@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("assignment", help="assignment name, e.g. hw1")
     release.add_argument("--out", type=Path, metavar="DIR", help="where to write (default: the assignment's template folder)")
 
+    new = _add_command(commands, "new", _run_new,
+                       help="start an assignment: a small working example to make your own (docs/authoring.md)")
+    new.add_argument("assignment", help="the new assignment's name, also its module's, e.g. hw3")
+
     checks = _add_command(commands, "checks", _run_checks, help="list an assignment's checks with their points (instructors only)")
     checks.add_argument("assignment", help="assignment name, e.g. hw1")
 
@@ -134,6 +138,36 @@ def _run_release(args: argparse.Namespace) -> int:
     for path in write_template(assignment, args.out):
         print(f"wrote {path}")
     return EXIT_OK
+
+
+def _run_new(args: argparse.Namespace) -> int:
+    from grader.distribute.release import write_template
+    from grader.distribute.scaffold import plan_scaffold, shown, write_scaffold
+
+    scaffold = plan_scaffold(args.assignment, args.assignments)
+    written = write_scaffold(scaffold)
+    released = write_template(load_assignment(scaffold.name, args.assignments))
+    name = scaffold.name
+    where = "" if args.assignments == Path("assignments") else f" --assignments {shown(args.assignments)}"
+    folders = [(f"{shown(folder)}/", ", ".join(path.name for path in paths if path.parent == folder))
+               for folder, paths in ((scaffold.assignment, written), (scaffold.solutions, written),
+                                     (scaffold.template, released))]
+    tries = [(f"grader{where} checks {name}", "the hidden checks"),
+             (f"grader{where} grade {name} {shown(scaffold.solutions / f'{name}.py')}", "the reference: full marks"),
+             (f"grader{where} grade {name} {shown(scaffold.template / f'{name}.py')}", "the stubs: 0")]
+    print(f"created {name}, a working example to make your own:")
+    _print_columns(folders, "  ", "  ")
+    print("try it:")
+    _print_columns(tries, "  ", "  # ")
+    print(f"then make it yours (docs/authoring.md): edit the reference and the checks, and run grader{where} release "
+          f"{name} again")
+    return EXIT_OK
+
+
+def _print_columns(rows: list[tuple[str, str]], indent: str, between: str) -> None:
+    width = max(len(left) for left, _ in rows)
+    for left, right in rows:
+        print(f"{indent}{left:<{width}}{between}{right}")
 
 
 def _run_isolation(args: argparse.Namespace) -> int:

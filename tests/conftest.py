@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -44,3 +46,17 @@ def reference():
 @pytest.fixture
 def python() -> str:
     return sys.executable
+
+
+@pytest.fixture(scope="session")
+def tiny_assignment(tmp_path_factory) -> Path:
+    """The assignments folder of `grader new tiny`, made once per session in a temporary folder:
+    the scaffold's two small functions (normalize 6 points, normalize_backward 4), a check of
+    every kind, its solutions/tiny/ and student_template/tiny/ beside it. It grades in well
+    under a second: tests of the CLI, batches and reports need not grade all of hw1.
+    Read it, never change it (copy it first); its root is the returned folder's parent."""
+    root = tmp_path_factory.mktemp("tiny")
+    completed = subprocess.run([sys.executable, "-m", "grader", "new", "tiny"], cwd=root, capture_output=True, text=True,
+                               timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert completed.returncode == 0, completed.stderr
+    return root / "assignments"

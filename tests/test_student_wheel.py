@@ -43,6 +43,7 @@ def test_the_wheel_holds_the_grader_and_nothing_private(wheel):
     assert "grader" in top_levels
     assert top_levels - {"grader"} == {next(t for t in top_levels if t.endswith(".dist-info"))}, top_levels
     assert "grader/cli.py" in names and "grader/templates/feedback.html.j2" in names
+    assert "grader/templates/new_assignment/checks.py.tmpl" in names  # `grader new`'s example, not homework
     for private in ("solutions", "assignments", "examples", "tests", "student_template"):
         assert not any(private in name.split("/")[:-1] or name.startswith(private) for name in names), private
     solution_lines = {line.strip() for block in find_solution_blocks(REFERENCE_PATH.read_text())
@@ -64,11 +65,17 @@ def _check(template: Path, installed: Path, *args: str) -> subprocess.CompletedP
                           capture_output=True, text=True, timeout=180)
 
 
-def test_grader_check_runs_from_the_installed_wheel_alone(wheel, tmp_path):
-    installed = tmp_path / "site"
+@pytest.fixture(scope="module")
+def installed(wheel, tmp_path_factory) -> Path:
+    """The wheel installed (without its dependencies, which the venv has) into a folder of its own."""
+    installed = tmp_path_factory.mktemp("site")
     completed = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(installed), str(wheel)],
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
+    return installed
+
+
+def test_grader_check_runs_from_the_installed_wheel_alone(installed, tmp_path):
     template = tmp_path / "hw1"
     shutil.copytree(REPO / "student_template" / "hw1", template)
     env = {**os.environ, "PYTHONPATH": str(installed)}
@@ -83,3 +90,12 @@ def test_grader_check_runs_from_the_installed_wheel_alone(wheel, tmp_path):
     shutil.copyfile(REFERENCE_PATH, template / "hw1.py")
     solved = _check(template, installed, "hw1.py")
     assert solved.returncode == 0, solved.stdout + solved.stderr
+
+
+def test_grader_new_works_from_the_installed_wheel(installed, tmp_path):
+    """The scaffold's templates are package data: an instructor who installed the wheel can start an assignment."""
+    env = {**os.environ, "PYTHONPATH": str(installed)}
+    created = subprocess.run([sys.executable, "-m", "grader", "new", "hw3"], cwd=tmp_path, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert created.returncode == 0, created.stderr
+    assert (tmp_path / "assignments" / "hw3" / "checks.py").is_file() and (tmp_path / "student_template" / "hw3").is_dir()

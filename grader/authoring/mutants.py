@@ -5,10 +5,10 @@ An assignment lists its mutants in `assignments/<name>/mutants.py`, beside its c
     from grader.authoring import Mutant
 
     MUTANTS = [
-        Mutant(id="rnn_step-no-nonlinearity", function="rnn_step",
-               description="Returns the pre-activation without applying f.",
-               old="    return np.tanh(a_t)  # (..., d_h)", new="    return a_t  # (..., d_h)",
-               misconception="missing_nonlinearity"),
+        Mutant(id="scale-ignored", function="scale",
+               description="Returns x without multiplying it by the factor.",
+               old="    return factor * x", new="    return x",
+               misconception="factor_ignored"),
     ]
 
 `grader audit` grades the reference with each patch applied, and holds that the mutant loses

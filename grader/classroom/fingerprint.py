@@ -36,7 +36,7 @@ def assignment_version(assignment: Assignment) -> str:
     sources = [assignment.directory / "assignment.json", assignment.reference]
     sources += sorted(assignment.directory.glob("*.py"))
     sources += sorted(Path(grader.__file__).parent.rglob("*.py"))
-    sources += sorted((Path(grader.__file__).parent / "templates").glob("*"))
+    sources += sorted(path for path in (Path(grader.__file__).parent / "templates").glob("*") if path.is_file())
     for source in sources:
         digest.update(str(source.name).encode("utf-8") + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()
