@@ -81,9 +81,9 @@ def test_the_assignment_is_laid_out_as_hw1s(tiny_assignment):
 
 def test_checks_and_cases_use_the_public_api_only(tiny_assignment):
     """An author copies from these files: they import the grader only as grader.authoring (and the
-    mutants their record, from grader.authoring.mutants)."""
+    mutants their record, Mutant)."""
     allowed = {"checks.py": {"grader.authoring"}, "cases.py": {"grader.authoring"},
-               "misconceptions.py": {"grader.authoring"}, "mutants.py": {"grader.authoring.mutants"}}
+               "misconceptions.py": {"grader.authoring"}, "mutants.py": {"grader.authoring"}}
     for name, modules in allowed.items():
         tree = ast.parse((tiny_assignment / "tiny" / name).read_text())
         imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.level == 0}
