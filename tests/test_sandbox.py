@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from grader.model import Cell
-from grader.sandbox.handle import SandboxLimits, StudentAbort, StudentModule, StudentRaised
+from grader.sandbox.calls import StudentAbort, StudentRaised
+from grader.sandbox.handle import StudentModule
+from grader.sandbox.limits import SandboxLimits
 from grader.sandbox.wire import Opaque
 from grading_helpers import available_levels
 from test_layering import WORKER_SIDE
@@ -147,7 +149,7 @@ def test_no_process_is_left_behind():
     with StudentModule("hw1", [Cell(SOURCE + "\nimport subprocess\nsubprocess.Popen(['sleep', '30'])\n", "hw1.py")], LIMITS) as student:
         student.load()
         student.call("double", np.ones(1))
-        worker_pid = student._worker.process.pid
+        worker_pid = student.workers.current.process.pid
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(worker_pid, 0)  # the whole process group, the `sleep` child included, is gone

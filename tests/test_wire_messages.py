@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import messages, wire
-from grader.sandbox.handle import MAX_CELLS
+from grader.sandbox.limits import MAX_CELLS
 from grader.grading.submission import MAX_CODE_BYTES
 
 FILES = ["hw1.ipynb cell 2", "hw1.ipynb cell 4"]

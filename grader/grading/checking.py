@@ -21,7 +21,8 @@ from grader.authoring.diagnosis import Observation, diagnose
 from grader.authoring.strategies import variants
 from grader.grading.scoring import check_points, count_supporting
 from grader.model import CheckResult, Misconception
-from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
+from grader.sandbox.calls import StudentAbort, StudentRaised
+from grader.sandbox.handle import StudentModule
 
 
 # Hypothesis reports a failure that does not replay (a random or stateful function) as one of these.

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from grader.model import Cell, LoadReport
-from grader.sandbox.standins import DISPLAY_MODULES
+from grader.sandbox.available_modules import DISPLAY_MODULES
 
 
 def load_notes(load: LoadReport, cells: Sequence[Cell]) -> list[str]:

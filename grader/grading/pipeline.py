@@ -12,8 +12,9 @@ from grader.grading.load_notes import load_notes, missing_reason
 from grader.grading.submission import load_submission
 from grader.model import Assignment, Report
 from grader.sandbox import isolation
-from grader.sandbox.handle import SandboxLimits, StudentModule
+from grader.sandbox.handle import StudentModule
 from grader.sandbox.isolation import Isolation
+from grader.sandbox.limits import SandboxLimits
 
 
 @dataclasses.dataclass(frozen=True)
