@@ -41,8 +41,21 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """A misconception named as the likely cause of a failure (or another that fits as well):
+    `label` ("Likely cause", "Or perhaps") and `text` (its title and explanation)."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check: all or nothing of its points, and what the student should read."""
+    """The outcome of one check: all or nothing of its points, and what the student should read.
+
+    `message` is all of it; when the failure was diagnosed, its last lines are the `causes`,
+    one line "label: text" each, after the failure's `detail`.
+    """
 
     function: str
     name: str
@@ -56,6 +69,13 @@ class CheckResult:
     # Why no check of this function could grade it (the submission did not load, the function is
     # not defined, or not implemented): the same for all its checks, so reports say it once.
     function_problem: str = ""
+    causes: tuple[Cause, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        """The message without its causes' lines: what failed, before why it may have."""
+        lines = "".join(f"\n{cause.label}: {cause.text}" for cause in self.causes)
+        return self.message[: len(self.message) - len(lines)] if lines and self.message.endswith(lines) else self.message
 
 
 @dataclass(frozen=True)
