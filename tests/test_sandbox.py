@@ -122,13 +122,14 @@ def test_abandoned_answers_are_discarded_before_the_next_call(module):
     np.testing.assert_array_equal(module.call("double", np.full(1, 5.0)), [10.0])
 
 
-@pytest.mark.parametrize("source, failure", [
-    ("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n", "took longer than 1.5 s"),
-    ("import os\nos._exit(0)\n", "the worker died while running the submission"),
+@pytest.mark.parametrize("source, failure, kind", [
+    ("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n", "took longer than 1.5 s", "time"),
+    ("import os\nos._exit(0)\n", "the worker died while running the submission", "died"),
 ])
-def test_a_submission_that_hangs_or_dies_at_import_is_broken_not_retried(source, failure):
+def test_a_submission_that_hangs_or_dies_at_import_is_broken_not_retried(source, failure, kind):
     with StudentModule("hw1", [Cell(source, "hw1.py")], SandboxLimits(load_seconds=1.0, cell_seconds=0.5)) as student:
-        assert failure in student.load().failure
+        report = student.load()
+        assert failure in report.failure and report.failure_kind == kind
         for _ in range(3):
             with pytest.raises(StudentAbort, match=failure.split(" (")[0]):
                 student.call("double", np.ones(1))
@@ -221,7 +222,8 @@ def test_a_cell_that_cannot_be_stopped_is_skipped_and_the_others_still_count():
     with StudentModule("hw1", cells, SandboxLimits(cell_seconds=0.5)) as student:
         report = student.load()
         assert report.failure is None
-        assert [(e["cell"], e["type"]) for e in report.errors] == [(1, "CellSkipped"), (2, "CellSkipped")]
+        assert [(e["cell"], e["type"], e["cause"]) for e in report.errors] == [(1, "CellSkipped", "time"),
+                                                                               (2, "CellSkipped", "died")]
         assert "did not stop when interrupted" in report.errors[0]["message"]
         assert "exit status 3" in report.errors[1]["message"]
         assert {"a", "c"} <= set(report.defined) and "lost" not in report.defined and "also_lost" not in report.defined
@@ -235,6 +237,7 @@ def test_a_single_file_that_cannot_be_stopped_fails_to_load():
     with StudentModule("hw1", [Cell(source, "hw1.py")], SandboxLimits(cell_seconds=0.5)) as student:
         report = student.load()
         assert report.failure == "it ran past its time limit (0.5 s) and did not stop when interrupted"
+        assert report.failure_kind == "time"
     assert time.monotonic() - started < 5  # not the whole load limit of 10.5 s
 
 

@@ -95,7 +95,8 @@ class Loader:
                            and len(self.cells) > 2 and len(skipped) < MAX_SKIPPED_CELLS)
             if not salvageable:
                 break
-            skipped.append({"type": "CellSkipped", "message": report.failure, "cell": running, "where": None})
+            skipped.append({"type": "CellSkipped", "message": report.failure, "cell": running, "where": None,
+                            "cause": report.failure_kind})
             self.cells[running] = replace(self.cells[running], source="")
             self.start()
         report.errors = skipped + report.errors
@@ -123,7 +124,7 @@ class Loader:
         cells_started = None
         try:
             if not self._receive_ready():
-                return LoadReport(failure=self._out_of_load_time()), None
+                return LoadReport(failure=self._out_of_load_time(), failure_kind="time"), None
             cells_started = time.monotonic()
             return self._receive_cells()
         finally:
@@ -168,15 +169,17 @@ class Loader:
             report = messages.parse_loaded(answer, filenames, self.expected)
         except wire.WireTimeout:
             if deadline < self._deadline:
-                report = LoadReport(failure=f"it ran past its time limit ({self.limits.cell_seconds:g} s) and did not stop when interrupted")
+                report = LoadReport(failure=f"it ran past its time limit ({self.limits.cell_seconds:g} s) and did not stop "
+                                            "when interrupted", failure_kind="time")
             else:
-                report = LoadReport(failure=self._out_of_load_time())
+                report = LoadReport(failure=self._out_of_load_time(), failure_kind="time")
             self.workers.stop()
         except wire.WireClosed:
-            report = LoadReport(failure=f"the worker died while running the submission ({self.workers.stop(0.5)})")
+            report = LoadReport(failure=f"the worker died while running the submission ({self.workers.stop(0.5)})",
+                                failure_kind="died")
         except wire.WireError as error:
             report = LoadReport(failure=f"it sent the grader an invalid message ({error}); "
-                                        "the submission must not write to the grader's channel")
+                                        "the submission must not write to the grader's channel", failure_kind="invalid_message")
             self.workers.stop()
         return report, running
 
