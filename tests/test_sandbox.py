@@ -12,7 +12,7 @@ from grader.model import Cell
 from grader.sandbox.calls import StudentAbort, StudentRaised
 from grader.sandbox.handle import StudentModule
 from grader.sandbox.limits import SandboxLimits
-from grader.sandbox.wire import Opaque
+from grader.sandbox.wire import Opaque, WireError
 from grading_helpers import available_levels
 from test_layering import WORKER_SIDE
 
@@ -46,6 +46,21 @@ def interrupt(x):
 def bad(x):
     return {"score": 100}
 
+def opaque(x):
+    return {"score", 100}
+
+def grads(x):
+    return {"dW": 2 * x, "db": (x.sum(), x[:1])}
+
+def scale(params, by=1.0):
+    return {name: value * by for name, value in params.items()}
+
+def many(x):
+    return tuple(x + i for i in range(40))
+
+def int_keys(x):
+    return {1: x}
+
 def shout(x):
     print("x" * 100000)
     return x
@@ -70,7 +85,25 @@ def test_calls_return_plain_values(module):
     np.testing.assert_array_equal(module.call("double", np.arange(3.0)), [0.0, 2.0, 4.0])
     x, total = module.call("pair", np.ones(4))
     assert isinstance(x, np.ndarray) and float(total) == 4.0
-    assert isinstance(module.call("bad", np.ones(1)), Opaque)
+    assert module.call("bad", np.ones(1)) == {"score": 100}  # a dict crosses as one: the check says it is not an array
+    assert module.call("opaque", np.ones(1)) == Opaque("set of dtype object")
+
+
+def test_dicts_of_arrays_and_long_tuples_cross_both_ways(module):
+    got = module.call("grads", np.arange(3.0))
+    assert list(got) == ["dW", "db"] and float(got["db"][0]) == 3.0
+    np.testing.assert_array_equal(got["dW"], [0.0, 2.0, 4.0])
+    scaled = module.call("scale", {"W_h": np.ones(2), "b": np.zeros(1)}, by=3.0)
+    assert list(scaled) == ["W_h", "b"]
+    np.testing.assert_array_equal(scaled["W_h"], [3.0, 3.0])
+    long = module.call("many", np.zeros(1))  # 40 arrays in one answer
+    assert isinstance(long, tuple) and len(long) == 40 and float(long[39][0]) == 39.0
+    assert module.call("int_keys", np.ones(1)) == Opaque("dict that cannot cross (a key of type int, not str)")
+    with pytest.raises(WireError, match=r"the arguments of a call of scale cannot be sent to the worker \(dict: a key of "
+                                        r"type int, not str\)"):
+        module.call("scale", {1: np.ones(1)})  # an assignment's case that cannot cross: said before any call
+    np.testing.assert_array_equal(module.call("double", np.ones(1)), [2.0])
+    assert module.restarts == 0
 
 
 def test_student_exceptions_are_data_with_the_line(module):

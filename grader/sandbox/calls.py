@@ -3,7 +3,7 @@
 A call's arguments cross as data (grader.sandbox.wire); its answer is read within the wire's
 bounds and parsed by grader.sandbox.messages before anyone looks at it, so a message that is
 not what an honest worker sends is the student's failure. An answer is a value (plain
-ndarrays, Python scalars, tuples, or wire.Opaque for a non-numeric object),
+ndarrays, Python scalars, tuples, dicts with str keys, or wire.Opaque for a non-numeric object),
 StudentRaised when the student's code raised, or StudentAbort when there is no answer to be
 had: a call that hangs or kills the worker costs only that call, and the next call runs in a
 fresh worker with the submission loaded again (grader.sandbox.loader), while the budgets last.
@@ -69,7 +69,11 @@ class CallChannel:
         return self.next_answer()
 
     def send_calls(self, function: str, calls: list[tuple[tuple, dict]]) -> None:
-        """Send several calls at once; answers not read from earlier calls are discarded first."""
+        """Send several calls at once; answers not read from earlier calls are discarded first.
+
+        Raises:
+            WireError: an argument cannot cross to the worker as it is (a fault of the assignment's cases).
+        """
         self._discard_pending()
         if self.loader.broken:
             raise StudentAbort(self.loader.broken)
@@ -82,8 +86,13 @@ class CallChannel:
             if reason:
                 raise StudentAbort(reason)
         arrays: list = []
-        packed = [{"args": wire.pack(list(args), arrays), "kwargs": {k: wire.pack(v, arrays) for k, v in kwargs.items()}}
-                  for args, kwargs in calls]
+        try:
+            packed = [{"args": wire.pack(list(args), arrays, strict=True),
+                       "kwargs": {k: wire.pack(v, arrays, strict=True) for k, v in kwargs.items()}} for args, kwargs in calls]
+        except wire.WireError as error:
+            raise wire.WireError(f"the arguments of a call of {function} cannot be sent to the worker ({error}): an "
+                                 "assignment's cases may hold arrays, numbers, str, bool, None, and tuples, lists and dicts "
+                                 "with str keys of them, within the limits of grader/sandbox/wire.py") from None
         worker = self.workers.current
         try:
             wire.send_message(worker.to_worker, {"op": "calls", "function": function, "calls": packed}, arrays)

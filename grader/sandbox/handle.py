@@ -27,8 +27,8 @@ class StudentModule:
     """The student's module `module_name`, made of `cells`, run in the sandbox.
 
     `start()` then `finish_load()` (or `load()`) run it; `call(name, *args, **kwargs)` returns
-    the validated result (plain ndarrays, Python scalars, tuples, or wire.Opaque for
-    non-numeric objects), raises StudentRaised when the student's code raised, and StudentAbort
+    the validated result (plain ndarrays, Python scalars, tuples, dicts with str keys, or
+    wire.Opaque for non-numeric objects), raises StudentRaised when the student's code raised, and StudentAbort
     when there is no answer to be had (grader.sandbox.calls). `expected` names the functions
     that will be called, for the load report. Use it as a context manager, or `close()` it.
     """
