@@ -67,8 +67,8 @@ class Failure:
     """A check that did not pass, as running it found: what failed (`message`), the failing
     call shown (`shown`: hypothesis's smallest case, what the function returned or the error it
     raised, and the reference's answer on it; None when no case ran), the student's exception
-    when that is the failure (`raised`), and the first other failing calls seen on the way
-    (`seen`, for the diagnosis)."""
+    when that is the failure (`raised`), and the first failing calls seen on the way there
+    (`seen`, each with the reference's answer too, for the diagnosis)."""
 
     message: str
     shown: Observation | None = None
