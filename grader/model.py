@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Literal, Mapping, get_args
 
 from grader import points as pts
 
@@ -41,8 +41,21 @@ class Assignment:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """A misconception named as the likely cause of a failure (or another that fits as well):
+    `label` ("Likely cause", "Or perhaps") and `text` (its title and explanation)."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
 class CheckResult:
-    """The outcome of one check: all or nothing of its points, and what the student should read."""
+    """The outcome of one check: all or nothing of its points, and what the student should read.
+
+    `message` is all of it; when the failure was diagnosed, its last lines are the `causes`,
+    one line "label: text" each, after the failure's `detail`.
+    """
 
     function: str
     name: str
@@ -59,11 +72,29 @@ class CheckResult:
     # A supporting check that held but pays nothing, since its function earned no evidence points
     # (grader.grading.scoring.count_supporting): `passed` is False, and yet the answer was not caught.
     uncounted: bool = False
+    causes: tuple[Cause, ...] = ()
+
+    @property
+    def detail(self) -> str:
+        """The message without its causes' lines: what failed, before why it may have."""
+        lines = "".join(f"\n{cause.label}: {cause.text}" for cause in self.causes)
+        return self.message[: len(self.message) - len(lines)] if lines and self.message.endswith(lines) else self.message
+
+
+# How far the submission's code got before its checks ran: its top-level code ran to its end
+# ("loaded"), or ran but raised or was stopped in a cell or line ("partial": some functions may
+# be missing); it could not be run at all ("not_run": it hung, died or broke the channel while
+# loading); or nothing could be graded ("unreadable": no file, not text, too large, not a notebook).
+LoadStatus = Literal["loaded", "partial", "not_run", "unreadable"]
+LOAD_STATUSES: tuple[LoadStatus, ...] = get_args(LoadStatus)
 
 
 @dataclass(frozen=True)
 class Report:
-    """Everything known about one graded submission, ready for the writers."""
+    """Everything known about one graded submission, ready for the writers.
+
+    `load_status` is None when the submission was not graded (a fault of the grader).
+    """
 
     assignment: str
     submission: str
@@ -75,6 +106,7 @@ class Report:
     grader_fault: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
     function_hints: Mapping[str, str] = field(default_factory=dict)  # the template's TODO hint per function
+    load_status: LoadStatus | None = None
 
     @property
     def score(self) -> float:
@@ -98,10 +130,18 @@ class Report:
 
 @dataclass(frozen=True)
 class Cell:
-    """Source code to run in the worker; `filename` is what tracebacks and feedback name."""
+    """Source code to run in the worker; `filename` is what tracebacks and feedback name.
+    `in_notebook`: a code cell of the student's notebook (not a whole .py file, nor the
+    grader's own prelude), so that its notes say "that cell", not "the file"."""
 
     source: str
     filename: str
+    in_notebook: bool = False
+
+
+# Why a load did not finish: it ran out of time ("time"), its worker died ("died"), or it wrote
+# something to the grader's channel that is not what an honest worker sends ("invalid_message").
+LoadFailure = Literal["time", "died", "invalid_message"]
 
 
 @dataclass
@@ -109,7 +149,8 @@ class LoadReport:
     """What happened when the submission's cells ran: errors per cell, functions defined.
 
     Each error is {"type": str, "message": str, "cell": index into the cells, "where": None or
-    {"file": a cell's file name, "line": int or None}}.
+    {"file": a cell's file name, "line": int or None}}; a cell that could not be stopped and was
+    skipped (type "CellSkipped") also has "cause", the LoadFailure of the run it ended.
     """
 
     errors: list[dict] = field(default_factory=list)
@@ -117,6 +158,7 @@ class LoadReport:
     standins: list[str] = field(default_factory=list)  # unavailable modules the submission imported
     not_functions: dict[str, str] = field(default_factory=dict)  # expected name -> type of the non-function bound to it
     failure: str | None = None  # the load itself did not finish (timeout, crash, an invalid report)
+    failure_kind: LoadFailure | None = None  # why, when it did not
 
 
 # --- known mistakes, named in feedback and in the self-check's hints --------------------

@@ -20,7 +20,7 @@ from grader.authoring import Assignment, Case, Check, CheckFailure, recipe, seed
 from grader.authoring.checks import GRADIENT_ERROR_FLOOR, GRADIENT_TOLERANCE
 from grader.errors import UsageError
 from grader.grading.assignment import load_assignment, load_checks, load_reference
-from grader.sandbox.handle import StudentRaised
+from grader.sandbox.calls import StudentRaised
 
 from conftest import REPO
 from grading_helpers import run_grader

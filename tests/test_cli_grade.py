@@ -161,3 +161,17 @@ def test_the_terminal_says_why_each_check_failed_in_one_line(tmp_path):
     # nll_loss's three supporting checks say the same thing: one line
     assert sum(1 for line in reasons if line.startswith("  nll_loss (3 checks): Passed, but not counted")) == 1
     assert not any(line.startswith("  nll_loss: output shapes and dtypes") for line in reasons)
+
+
+def test_a_py_file_whose_name_says_cell_is_still_a_file_not_a_notebook_cell(tmp_path):
+    # Which notes a load error gets was decided by " cell " in the place's text: a .py file named
+    # "week cell 3.py" was told that "the other cells still ran". It is a Cell field now.
+    path = tmp_path / "week cell 3.py"
+    path.write_text("import numpy as np\n\ndef softmax(x, axis=-1)\n    return x\n")
+    completed, data, feedback = grade(tmp_path, path)
+    assert completed.returncode == 0 and data["score"] == 0
+    assert "week cell 3.py, line 3: SyntaxError" in data["output"]
+    assert "Python stopped reading the file there, so nothing in it could be graded." in data["output"]
+    assert "other cells" not in data["output"] and "other cells" not in feedback
+    softmax = [t for t in data["tests"] if t["tags"] == ["softmax"] and t["visibility"] == "visible"]
+    assert softmax and all("not run: the file did not load (line 3: SyntaxError" in t["output"] for t in softmax)

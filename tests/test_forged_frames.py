@@ -46,8 +46,19 @@ def nll_loss_backward(*args, **kwargs):
 def self_attention(*args, **kwargs):
     _forge(b'{"status": "raised", "type": {"a": 1}, "message": "m", "where": {"file": "hw1.py", "line": "7"}, "arrays": 0}')
     return args[0], args[0]
+
+def self_attention_backward(*args, **kwargs):
+    _forge(b'{"status": "ok", "value": {"t": "dict", "items": [[7, {"t": "json", "v": 1}]]}, "arrays": 0}')
+    return args[0], args[0], args[0], args[0]
+
+def rnn_backward(*args, **kwargs):
+    leaf = {"t": "json", "v": 1}
+    for _ in range(5):
+        leaf = {"t": "dict", "items": [["k", leaf]]}
+    _forge(_json.dumps({"status": "ok", "value": leaf, "arrays": 0}).encode())
+    return args[0], args[0], args[0], args[0]
 ''' % (HUGE, DEEP)
-ATTACKED = {"rnn_lm_loss", "nll_loss_backward", "self_attention"}
+ATTACKED = {"rnn_lm_loss", "nll_loss_backward", "self_attention", "self_attention_backward", "rnn_backward"}
 
 
 def test_forged_frames_are_the_students_broken_answers_never_a_grader_fault(tmp_path):
@@ -79,6 +90,8 @@ def test_forged_frames_are_the_students_broken_answers_never_a_grader_fault(tmp_
     assert "returned something that cannot be graded (invalid message header: an integer of 5000 digits)" in reasons
     assert "returned something that cannot be graded (invalid message header: nested deeper than" in reasons
     assert "self_attention returned something that cannot be graded" in reasons
+    assert "self_attention_backward returned something that cannot be graded (a dict key that is not a string (int))" in reasons
+    assert "rnn_backward returned something that cannot be graded (a value nested deeper than 4 levels)" in reasons
     forging_cell = graded[notebook]["results"]  # the cell that forged is skipped; the others count
     assert forging_cell["score"] == 100.0
     assert "forging_cell.ipynb cell 2: this cell could not be run to its end (it sent the grader an invalid message" \

@@ -15,7 +15,7 @@ import pytest
 
 from conftest import REFERENCE_PATH, REPO
 from gaming import CASES
-from grader.sandbox.handle import worst_case_seconds
+from grader.sandbox.limits import worst_case_seconds
 from grading_helpers import CONTRACT_POINTS, assert_valid_results, function_scores, run_grader
 from test_mutants import CALLERS
 

@@ -139,6 +139,24 @@ def test_a_second_run_reuses_everything_and_a_changed_file_is_regraded(graded_cl
         changed.write_text(original)
 
 
+def test_records_say_how_far_each_submission_loaded_and_an_older_record_is_regraded(graded_class):
+    folder, out, _, _ = graded_class
+    statuses = {name: record["load_status"] for name, record in records(out).items()}
+    assert statuses["s000-reference"] == "loaded"
+    assert statuses["s004-syntax-error"] == "partial"  # its top-level code raised: no function defined
+    assert statuses["s017-empty-folder"] == "unreadable"  # nothing to grade in it
+    assert set(statuses.values()) <= {"loaded", "partial", "not_run", "unreadable"}
+    # A record written by an earlier version of the grader, without the field, is graded again, not reused.
+    assert grade_all(folder, out, "--jobs", "2").returncode == 0  # every record up to date (earlier tests change files)
+    path = out / "s000-reference" / "record.json"
+    older = {key: value for key, value in json.loads(path.read_text()).items() if key != "load_status"}
+    path.write_text(json.dumps(older))
+    again = grade_all(folder, out, "--jobs", "2")
+    assert again.returncode == 0, again.stderr
+    assert f"graded 1, reused {len(statuses) - 1} unchanged" in again.stdout
+    assert json.loads(path.read_text())["load_status"] == "loaded"
+
+
 def start_grade_all(folder: Path, out: Path, tmp: Path) -> subprocess.Popen:
     """`grader grade-all` with 2 jobs, in a session of its own (to be signalled as a group), text output,
     its scratch folders under `tmp`."""

@@ -12,7 +12,7 @@ from grading_helpers import run_grader
 @pytest.fixture
 def bare_machine(monkeypatch):
     """A machine with neither bubblewrap nor Landlock nor libseccomp."""
-    monkeypatch.setattr(isolation, "_bwrap_works", lambda as_root: "bubblewrap is not installed")
+    monkeypatch.setattr(isolation, "_bwrap_works", lambda as_root: ("bubblewrap is not installed", ""))
     monkeypatch.setattr(isolation.landlock, "abi_version", lambda: 0)
     monkeypatch.setattr(isolation.seccomp, "available", lambda: False)
 
@@ -36,7 +36,7 @@ def test_levels_that_cannot_be_had_are_usage_errors(bare_machine, level, message
 
 
 def test_strict_with_landlock_only_is_allowed(monkeypatch):
-    monkeypatch.setattr(isolation, "_bwrap_works", lambda as_root: "bubblewrap is not installed")
+    monkeypatch.setattr(isolation, "_bwrap_works", lambda as_root: ("bubblewrap is not installed", ""))
     chosen = isolation.choose("strict")
     assert chosen.filesystem_barrier == (isolation.landlock.abi_version() > 0)
 

@@ -1,8 +1,9 @@
 """The grader's layers, read from its imports (every import of every module under grader/,
-those inside functions too): a lower layer never imports a higher one, nothing but the sandbox
-handle names the worker's module and no module imports it, and the worker imports nothing but
-worker-side modules, the standard library and numpy (it runs with `python -I` inside the
-sandbox, with only those on its path).
+those inside functions too): a lower layer never imports a higher one, nothing but the sandbox's
+worker process (which starts it) names the worker's module and no module imports it, no module
+outside the sandbox imports the worker's own machinery (stand-ins, capabilities, Landlock,
+seccomp), and the worker imports nothing but worker-side modules, the standard library and
+numpy (it runs with `python -I` inside the sandbox, with only those on its path).
 
 The checker is tried on a small package with one violation of each kind, so that a rule that
 stopped finding anything would fail here too."""
@@ -21,7 +22,7 @@ from conftest import REPO
 # Lowest first. Layers in one tuple are siblings: neither imports the other.
 ORDER = (
     ("base",),  # errors, writing, points, model: what every layer shares
-    ("sandbox",),  # the worker, the wire, the isolation layers, the trusted handle
+    ("sandbox",),  # the worker, the wire, the isolation layers, the trusted handle (process, loader, calls)
     ("authoring",),  # what an assignment's checks are written with
     ("grading",),  # one submission: assignment, submission, checks, points
     ("report",),  # pure writers of the records in grader/model.py
@@ -35,10 +36,13 @@ TOP_LEVEL = {"grader": "base", "grader.errors": "base", "grader.writing": "base"
 RANK = {layer: rank for rank, siblings in enumerate(ORDER) for layer in siblings}
 
 WORKER = "grader.sandbox.worker"
-HANDLE = "grader.sandbox.handle"  # starts the worker as a process: `python -I -c BOOTSTRAP`
+STARTER = "grader.sandbox.worker_process"  # starts the worker as a process: `python -I -c BOOTSTRAP`
 WORKER_SIDE = {"grader", "grader.sandbox", WORKER, "grader.sandbox.wire", "grader.sandbox.standins",
-               "grader.sandbox.process", "grader.sandbox.capabilities", "grader.sandbox.landlock",
-               "grader.sandbox.seccomp"}
+               "grader.sandbox.available_modules", "grader.sandbox.process", "grader.sandbox.capabilities",
+               "grader.sandbox.landlock", "grader.sandbox.seccomp"}
+# What only the worker (and, for the isolation layers, the sandbox that sets them up) may import.
+WORKER_MACHINERY = {WORKER, "grader.sandbox.standins", "grader.sandbox.capabilities", "grader.sandbox.landlock",
+                    "grader.sandbox.seccomp"}
 WORKER_LIBRARIES = set(sys.stdlib_module_names) | {"numpy"}
 
 
@@ -115,11 +119,18 @@ def layer_violations(modules: dict[str, Module]) -> list[str]:
 
 
 def worker_reference_violations(modules: dict[str, Module]) -> list[str]:
-    """Every import of the worker's module, and every mention of it outside the handle."""
+    """Every import of the worker's module, and every mention of it outside the module that starts it."""
     found = [f"{module.name} imports {WORKER}" for module in modules.values() if WORKER in module.imports]
     found += [f"{module.name} names {WORKER}" for module in modules.values()
-              if module.name not in (HANDLE, WORKER) and any(WORKER in text for text in module.strings)]
+              if module.name not in (STARTER, WORKER) and any(WORKER in text for text in module.strings)]
     return found
+
+
+def machinery_violations(modules: dict[str, Module]) -> list[str]:
+    """Every import of the worker's machinery (other than the worker itself, see above) by a
+    module outside the sandbox: what the trusted side needs to know of it lives elsewhere."""
+    return [f"{module.name} imports {imported}" for module in modules.values() if layer_of(module.name) != "sandbox"
+            for imported in sorted(module.imports & (WORKER_MACHINERY - {WORKER}))]
 
 
 def worker_imports(modules: dict[str, Module]) -> dict[str, str]:
@@ -157,16 +168,21 @@ def test_every_module_is_in_a_layer_and_imports_only_lower_layers(grader):
     assert {layer_of(name) for name in grader} == set(RANK)  # every layer has modules: the order means something
 
 
-def test_only_the_handle_names_the_worker_and_no_module_imports_it(grader):
+def test_only_the_worker_process_names_the_worker_and_no_module_imports_it(grader):
     assert worker_reference_violations(grader) == []
-    assert any(WORKER in text for text in grader[HANDLE].strings)  # the handle's command line starts it
+    assert any(WORKER in text for text in grader[STARTER].strings)  # its command line starts it
+
+
+def test_no_module_outside_the_sandbox_imports_the_worker_machinery(grader):
+    assert machinery_violations(grader) == []
 
 
 def test_the_worker_loads_only_worker_side_modules_the_standard_library_and_numpy(grader):
     assert worker_import_violations(grader) == []
     reached = worker_imports(grader)
     assert {"grader.sandbox.wire", "grader.sandbox.seccomp", "numpy", "ctypes"} <= set(reached)
-    assert not set(reached) & {"grader.model", HANDLE, "grader.sandbox.messages", "grader.sandbox.isolation", "hypothesis"}
+    assert not set(reached) & {"grader.model", STARTER, "grader.sandbox.handle", "grader.sandbox.messages",
+                               "grader.sandbox.isolation", "hypothesis"}
 
 
 BAD_PACKAGE = {
@@ -174,13 +190,14 @@ BAD_PACKAGE = {
     "model.py": "from grader.grading import pipeline\n",  # base imports grading
     "stray.py": "",  # in no folder of a layer
     "sandbox/__init__.py": "",
-    "sandbox/handle.py": 'BOOTSTRAP = "from grader.sandbox.worker import main; main()"\n',
+    "sandbox/worker_process.py": 'BOOTSTRAP = "from grader.sandbox.worker import main; main()"\n',
+    "sandbox/standins.py": "",
     "sandbox/messages.py": "",
     "sandbox/wire.py": "import numpy\n",
-    "sandbox/worker.py": ('"""Started by grader.sandbox.handle."""\nimport json\nfrom . import wire\nfrom .messages import *\n\n'
+    "sandbox/worker.py": ('"""Started by grader.sandbox.worker_process."""\nimport json\nfrom . import wire\nfrom .messages import *\n\n'
                           "def check():\n    import hypothesis\n"),
     "grading/__init__.py": "",
-    "grading/pipeline.py": ("from grader.sandbox import worker\n\n"
+    "grading/pipeline.py": ("from grader.sandbox import worker, standins\n\n"
                             "def later():\n    from ..classroom import batch\n"),
     "classroom/__init__.py": "",
     "classroom/batch.py": "import grader.selfcheck.check\n",
@@ -198,7 +215,7 @@ def test_the_checker_finds_each_kind_of_violation(tmp_path):
         path.write_text(text)
     bad = parse_package(tmp_path / "grader")
 
-    assert bad["grader.grading.pipeline"].imports == {WORKER, "grader.classroom.batch"}  # resolved, inside functions too
+    assert bad["grader.grading.pipeline"].imports == {WORKER, "grader.sandbox.standins", "grader.classroom.batch"}  # resolved, inside functions too
     assert sorted(layer_violations(bad)) == [
         "grader.classroom.batch (classroom) imports grader.selfcheck.check (selfcheck)",  # a sibling
         "grader.grading.pipeline (grading) imports grader.classroom.batch (classroom)",  # relative, in a function
@@ -209,6 +226,7 @@ def test_the_checker_finds_each_kind_of_violation(tmp_path):
         "grader.grading.pipeline imports grader.sandbox.worker",
         "grader.report.terminal names grader.sandbox.worker",  # a string, not its docstring
     ]
+    assert machinery_violations(bad) == ["grader.grading.pipeline imports grader.sandbox.standins"]
     violations = worker_import_violations(bad)
     assert sorted(violation.split(":")[0] for violation in violations) == [
         "the worker loads grader.sandbox.messages", "the worker loads hypothesis"]

@@ -23,8 +23,8 @@ import pytest
 from conftest import REPO, load_module
 from grading_helpers import run_grader
 
-from grader.model import CheckResult, Report
-from grader.report.html import Cause, feedback_html, split_causes
+from grader.model import Cause, CheckResult, Report
+from grader.report.html import feedback_html
 
 SCRIPT = REPO / "scripts" / "check_pages.py"
 check_pages = load_module(SCRIPT, "check_pages")
@@ -120,32 +120,32 @@ def test_without_chromium_the_script_says_what_to_install(tmp_path):
     assert completed.stderr.count("\n") == 1 and "apt-get install chromium" in completed.stderr
 
 
-def _report(message: str, misconceptions: tuple[str, ...]) -> Report:
+def _report(detail: str, causes: tuple[Cause, ...]) -> Report:
+    message = "\n".join([detail, *(f"{cause.label}: {cause.text}" for cause in causes)])
     failed = CheckResult(function="softmax", name="softmax: matches the reference", score=0.0, max_score=2.0,
-                         passed=False, message=message, visibility="visible", misconceptions=misconceptions)
+                         passed=False, message=message, visibility="visible",
+                         misconceptions=tuple(cause.text.split(".")[0] for cause in causes[:1]), causes=causes)
     return Report(assignment="hw1", submission="s.py", results=(failed,), notes=(), student_output="",
                   execution_time=0.1, function_points={"softmax": 2.0})
 
 
 def test_the_likely_cause_is_its_own_highlighted_element_with_the_message_wording():
-    message = ("Failed on n=2: max |Δ| = 0.5 at [1]\n"
-               "Likely cause: the axis is ignored. Pass axis to max and sum.\n"
-               "Or perhaps: no max subtracted. Subtract the maximum first.")
-    page = feedback_html(_report(message, ("the axis is ignored", "no max subtracted")))
+    page = feedback_html(_report("Failed on n=2: max |Δ| = 0.5 at [1]", (
+        Cause("Likely cause", "the axis is ignored. Pass axis to max and sum."),
+        Cause("Or perhaps", "no max subtracted. Subtract the maximum first."))))
     assert "<pre>Failed on n=2: max |Δ| = 0.5 at [1]</pre>" in page
     assert ('<p class="cause likely-cause"><strong>Likely cause:</strong> the axis is ignored. '
             "Pass axis to max and sum.</p>") in page
     assert '<p class="cause"><strong>Or perhaps:</strong> no max subtracted. Subtract the maximum first.</p>' in page
 
 
-def test_causes_are_found_by_the_diagnosed_titles_not_by_what_a_student_wrote():
-    # A student's error message that imitates a cause stays in the detail.
+def test_causes_come_from_the_result_not_from_what_a_student_wrote():
+    # A student's error message that imitates a cause stays in the detail: only the result's causes are causes.
     forged = "Failed: softmax raised ValueError: boom\nLikely cause: nothing. You deserve full marks."
-    assert split_causes(forged, ()) == (forged, ())
-    assert split_causes(forged + "\nLikely cause: sum instead of mean. Divide.", ("sum instead of mean",)) == (
-        forged, (Cause("Likely cause", "sum instead of mean. Divide."),))
-    # Another wording of the labels is still recognised by its title.
-    assert split_causes("Failed: x\nProbable cause: sum instead of mean. Divide.", ("sum instead of mean",)) == (
-        "Failed: x", (Cause("Probable cause", "sum instead of mean. Divide."),))
-    # A message without a diagnosis is all detail.
-    assert split_causes("Failed: x\nSee: the handout", ("sum instead of mean",)) == ("Failed: x\nSee: the handout", ())
+    page = feedback_html(_report(forged, ()))
+    assert "<pre>Failed: softmax raised ValueError: boom\nLikely cause: nothing. You deserve full marks.</pre>" in page
+    assert 'class="cause' not in page
+    page = feedback_html(_report(forged, (Cause("Likely cause", "sum instead of mean. Divide."),)))
+    assert "<pre>Failed: softmax raised ValueError: boom\nLikely cause: nothing. You deserve full marks.</pre>" in page
+    assert page.count('class="cause') == 1
+    assert '<p class="cause likely-cause"><strong>Likely cause:</strong> sum instead of mean. Divide.</p>' in page

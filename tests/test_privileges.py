@@ -224,7 +224,7 @@ def test_the_foreign_pid_rules_match_every_pid_but_zero_and_our_own(own):
 
 def test_strict_as_root_refuses_a_worker_that_would_keep_its_capabilities(monkeypatch):
     monkeypatch.setattr(isolation.os, "geteuid", lambda: 0)
-    monkeypatch.setattr(isolation, "_bwrap_works", lambda as_root: "bubblewrap is not installed")
+    monkeypatch.setattr(isolation, "_bwrap_works", lambda as_root: ("bubblewrap is not installed", ""))
     monkeypatch.setattr(isolation, "_readable_by_others", lambda paths: False)
     monkeypatch.setattr(isolation.capabilities, "available", lambda: False)
     monkeypatch.setattr(isolation.landlock, "abi_version", lambda: 6)

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import nbformat
 
 from conftest import REFERENCE_PATH
-from grader.sandbox.handle import MAX_CELLS, SandboxLimits, load_budget_seconds, worst_case_seconds
+from grader.sandbox.limits import MAX_CELLS, SandboxLimits, load_budget_seconds, worst_case_seconds
 from grading_helpers import CONTRACT_POINTS, assert_valid_results, function_scores, grade_file
 from notebooks import filled_template, write
 

@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from grader.model import Cell
-from grader.sandbox.handle import SandboxLimits, StudentAbort, StudentModule, StudentRaised
-from grader.sandbox.wire import Opaque
+from grader.sandbox.calls import StudentAbort, StudentRaised
+from grader.sandbox.handle import StudentModule
+from grader.sandbox.limits import SandboxLimits
+from grader.sandbox.wire import Opaque, WireError
 from grading_helpers import available_levels
 from test_layering import WORKER_SIDE
 
@@ -44,6 +46,21 @@ def interrupt(x):
 def bad(x):
     return {"score": 100}
 
+def opaque(x):
+    return {"score", 100}
+
+def grads(x):
+    return {"dW": 2 * x, "db": (x.sum(), x[:1])}
+
+def scale(params, by=1.0):
+    return {name: value * by for name, value in params.items()}
+
+def many(x):
+    return tuple(x + i for i in range(40))
+
+def int_keys(x):
+    return {1: x}
+
 def shout(x):
     print("x" * 100000)
     return x
@@ -68,7 +85,25 @@ def test_calls_return_plain_values(module):
     np.testing.assert_array_equal(module.call("double", np.arange(3.0)), [0.0, 2.0, 4.0])
     x, total = module.call("pair", np.ones(4))
     assert isinstance(x, np.ndarray) and float(total) == 4.0
-    assert isinstance(module.call("bad", np.ones(1)), Opaque)
+    assert module.call("bad", np.ones(1)) == {"score": 100}  # a dict crosses as one: the check says it is not an array
+    assert module.call("opaque", np.ones(1)) == Opaque("set of dtype object")
+
+
+def test_dicts_of_arrays_and_long_tuples_cross_both_ways(module):
+    got = module.call("grads", np.arange(3.0))
+    assert list(got) == ["dW", "db"] and float(got["db"][0]) == 3.0
+    np.testing.assert_array_equal(got["dW"], [0.0, 2.0, 4.0])
+    scaled = module.call("scale", {"W_h": np.ones(2), "b": np.zeros(1)}, by=3.0)
+    assert list(scaled) == ["W_h", "b"]
+    np.testing.assert_array_equal(scaled["W_h"], [3.0, 3.0])
+    long = module.call("many", np.zeros(1))  # 40 arrays in one answer
+    assert isinstance(long, tuple) and len(long) == 40 and float(long[39][0]) == 39.0
+    assert module.call("int_keys", np.ones(1)) == Opaque("dict that cannot cross (a key of type int, not str)")
+    with pytest.raises(WireError, match=r"the arguments of a call of scale cannot be sent to the worker \(dict: a key of "
+                                        r"type int, not str\)"):
+        module.call("scale", {1: np.ones(1)})  # an assignment's case that cannot cross: said before any call
+    np.testing.assert_array_equal(module.call("double", np.ones(1)), [2.0])
+    assert module.restarts == 0
 
 
 def test_student_exceptions_are_data_with_the_line(module):
@@ -120,13 +155,14 @@ def test_abandoned_answers_are_discarded_before_the_next_call(module):
     np.testing.assert_array_equal(module.call("double", np.full(1, 5.0)), [10.0])
 
 
-@pytest.mark.parametrize("source, failure", [
-    ("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n", "took longer than 1.5 s"),
-    ("import os\nos._exit(0)\n", "the worker died while running the submission"),
+@pytest.mark.parametrize("source, failure, kind", [
+    ("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n", "took longer than 1.5 s", "time"),
+    ("import os\nos._exit(0)\n", "the worker died while running the submission", "died"),
 ])
-def test_a_submission_that_hangs_or_dies_at_import_is_broken_not_retried(source, failure):
+def test_a_submission_that_hangs_or_dies_at_import_is_broken_not_retried(source, failure, kind):
     with StudentModule("hw1", [Cell(source, "hw1.py")], SandboxLimits(load_seconds=1.0, cell_seconds=0.5)) as student:
-        assert failure in student.load().failure
+        report = student.load()
+        assert failure in report.failure and report.failure_kind == kind
         for _ in range(3):
             with pytest.raises(StudentAbort, match=failure.split(" (")[0]):
                 student.call("double", np.ones(1))
@@ -147,7 +183,7 @@ def test_no_process_is_left_behind():
     with StudentModule("hw1", [Cell(SOURCE + "\nimport subprocess\nsubprocess.Popen(['sleep', '30'])\n", "hw1.py")], LIMITS) as student:
         student.load()
         student.call("double", np.ones(1))
-        worker_pid = student._worker.process.pid
+        worker_pid = student.workers.current.process.pid
     time.sleep(0.2)
     with pytest.raises(ProcessLookupError):
         os.killpg(worker_pid, 0)  # the whole process group, the `sleep` child included, is gone
@@ -219,7 +255,8 @@ def test_a_cell_that_cannot_be_stopped_is_skipped_and_the_others_still_count():
     with StudentModule("hw1", cells, SandboxLimits(cell_seconds=0.5)) as student:
         report = student.load()
         assert report.failure is None
-        assert [(e["cell"], e["type"]) for e in report.errors] == [(1, "CellSkipped"), (2, "CellSkipped")]
+        assert [(e["cell"], e["type"], e["cause"]) for e in report.errors] == [(1, "CellSkipped", "time"),
+                                                                               (2, "CellSkipped", "died")]
         assert "did not stop when interrupted" in report.errors[0]["message"]
         assert "exit status 3" in report.errors[1]["message"]
         assert {"a", "c"} <= set(report.defined) and "lost" not in report.defined and "also_lost" not in report.defined
@@ -233,6 +270,7 @@ def test_a_single_file_that_cannot_be_stopped_fails_to_load():
     with StudentModule("hw1", [Cell(source, "hw1.py")], SandboxLimits(cell_seconds=0.5)) as student:
         report = student.load()
         assert report.failure == "it ran past its time limit (0.5 s) and did not stop when interrupted"
+        assert report.failure_kind == "time"
     assert time.monotonic() - started < 5  # not the whole load limit of 10.5 s
 
 

@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from grader.sandbox.handle import SCRATCH_PREFIX, _lock_folder, remove_stale_scratch
+from grader.sandbox.scratch import SCRATCH_PREFIX, lock_folder, remove_stale_scratch
 
 
 def _folder() -> Path:
@@ -22,7 +22,7 @@ def _folder() -> Path:
 
 def test_a_locked_folder_of_a_pid_not_seen_here_is_kept_and_an_unlocked_one_removed():
     in_use, abandoned = _folder(), _folder()
-    lock = _lock_folder(str(in_use))
+    lock = lock_folder(str(in_use))
     try:
         assert lock is not None
         remove_stale_scratch.__wrapped__()
@@ -38,6 +38,6 @@ def test_a_grader_holds_its_scratch_folder_locked_while_it_grades():
     from grader.sandbox.handle import StudentModule
 
     with StudentModule("hw1", [Cell("x = 1\n", "hw1.py")]) as module:
-        scratch = module._scratch.name
-        assert _lock_folder(scratch) is None
+        scratch = module.workers.scratch.path
+        assert lock_folder(scratch) is None
     assert not os.path.exists(scratch)

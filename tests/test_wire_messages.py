@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from grader.sandbox import messages, wire
-from grader.sandbox.handle import MAX_CELLS
+from grader.sandbox.limits import MAX_CELLS
 from grader.grading.submission import MAX_CODE_BYTES
 
 FILES = ["hw1.ipynb cell 2", "hw1.ipynb cell 4"]
@@ -148,6 +148,11 @@ def test_honest_answers_parse_as_they_were_sent():
     assert (raised.type_name, raised.message, raised.where) == ("ValueError", "形状不对 🙃", {"file": FILES[0], "line": None})
     assert messages.parse_answer({"status": "missing"}, [], FILES).status == "missing"
     assert messages.parse_answer({"status": "unserialisable", "type": "TypeError"}, [], FILES).type_name == "TypeError"
+    grads = messages.parse_answer({"status": "ok", "value": {"t": "dict", "items": [
+        ["dW_h", {"t": "array", "i": 0}], ["pair", {"t": "seq", "items": [{"t": "array", "i": 1}, {"t": "json", "v": 2}]}]]}},
+        [np.ones(2), np.zeros(1)], FILES)
+    assert list(grads.value) == ["dW_h", "pair"] and grads.value["pair"][1] == 2
+    np.testing.assert_array_equal(grads.value["dW_h"], [1.0, 1.0])
 
 
 @pytest.mark.parametrize("header", [
@@ -159,6 +164,13 @@ def test_honest_answers_parse_as_they_were_sent():
     {"status": "raised", "type": "E", "message": "m", "where": "hw1.py"},
     {"status": "raised", "type": "E" * 81, "message": "m", "where": None},
     {"status": "unserialisable", "type": 3},
+    {"status": "ok", "value": {"t": "dict", "items": [[3, {"t": "array", "i": 0}]]}},
+    {"status": "ok", "value": {"t": "dict", "items": [["k" * 101, {"t": "array", "i": 0}]]}},
+    {"status": "ok", "value": {"t": "dict", "items": [[str(i), {"t": "array", "i": 0}] for i in range(65)]}},
+    {"status": "ok", "value": {"t": "dict", "items": [["a", {"t": "array", "i": 0}], ["a", {"t": "array", "i": 0}]]}},
+    {"status": "ok", "value": {"t": "dict", "items": [["a", {"t": "array", "i": 1}]]}},
+    {"status": "ok", "value": {"t": "dict", "items": [["a", {"t": "dict", "items": [["b", {"t": "seq", "items": [
+        {"t": "seq", "items": [{"t": "seq", "items": []}]}]}]]}]]}},
 ])
 def test_a_malformed_answer_is_a_wire_error(header):
     with pytest.raises(wire.WireError):

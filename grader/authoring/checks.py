@@ -43,7 +43,7 @@ class Case:
 class CheckFailure(AssertionError):
     """The student's function failed a check; `message` says how, `got` is what it returned, and
     `raised` the exception it raised instead, when that is the failure
-    (grader.sandbox.handle.StudentRaised)."""
+    (grader.sandbox.calls.StudentRaised)."""
 
     def __init__(self, message: str, got: Any = None, raised: Any = None):
         super().__init__(message)
@@ -139,7 +139,7 @@ def property_holds(function: str, description: str, cases, predicate: Callable[[
 
 def raises(function: str, description: str, cases, exception: str = "ValueError", **options: Any) -> Check:
     """The student's function raises `exception` (by type name) on every case."""
-    from grader.sandbox.handle import StudentRaised
+    from grader.sandbox.calls import StudentRaised
 
     def verify(student: Callable, case: Case) -> None:
         try:

@@ -27,6 +27,8 @@ def describe_value(value: Any) -> str:
         return "None"
     if isinstance(value, tuple):
         return f"a tuple of {len(value)}"
+    if isinstance(value, dict):
+        return f"a dict of {len(value)} {'key' if len(value) == 1 else 'keys'}"
     if isinstance(value, str):
         return "a string"
     if isinstance(value, np.ndarray):
@@ -36,7 +38,7 @@ def describe_value(value: Any) -> str:
 
 def as_float_array(name: str, value: Any) -> tuple[np.ndarray | None, str | None]:
     """`value` as a float64 array, or None and the reason it is not numeric data."""
-    if isinstance(value, (Opaque, tuple, str)) or value is None:
+    if isinstance(value, (Opaque, tuple, dict, str)) or value is None:
         return None, f"{name}: expected numbers, got {describe_value(value)}"
     try:
         return np.asarray(value, dtype=np.float64), None
@@ -48,11 +50,19 @@ def _index(flat_index: int, shape: tuple[int, ...]) -> str:
     return str([int(i) for i in np.unravel_index(flat_index, shape)]) if shape else "[]"
 
 
+def _leaves(value: Any) -> list:
+    """The arrays and numbers of a result, inside its tuples and dicts."""
+    if isinstance(value, tuple):
+        return [leaf for item in value for leaf in _leaves(item)]
+    if isinstance(value, dict):
+        return [leaf for item in value.values() for leaf in _leaves(item)]
+    return [value]
+
+
 def result_scale(expected: Any) -> float:
-    """max(1, the largest finite |entry|) over a whole result, every output of a tuple included."""
-    items = expected if isinstance(expected, tuple) else (expected,)
+    """max(1, the largest finite |entry|) over a whole result, every output of a tuple or a dict included."""
     largest = 1.0
-    for item in items:
+    for item in _leaves(expected):
         try:
             array = np.asarray(item, dtype=np.float64)
         except (TypeError, ValueError):
@@ -104,14 +114,51 @@ def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL,
             f"{int(bad.sum())} of {expected.size} entries differ; shape {expected.shape}")
 
 
+KEYS_SHOWN = 5  # of the missing or unexpected keys of a dict, in a message
+
+
+def _keys(keys: Sequence[str]) -> str:
+    shown = ", ".join(repr(key[:40]) for key in keys[:KEYS_SHOWN])
+    return shown + (f" and {len(keys) - KEYS_SHOWN} more" if len(keys) > KEYS_SHOWN else "")
+
+
+def compare_dict(name: str, got: Any, expected: dict, rtol: float = RTOL, atol: float = ATOL,
+                 scale: float | None = None) -> str | None:
+    """None if `got` is a dict with the keys of `expected` and matching arrays under them, else
+    what is wrong: the keys missing, the keys not expected, and each array that differs
+    (`name['key']: ...`, as compare_array says it)."""
+    if not isinstance(got, dict):
+        return f"{name}: expected a dict ({_keys(list(expected))}), got {describe_value(got)}"
+    scale = result_scale(expected) if scale is None else scale
+    problems = []
+    missing = [key for key in expected if key not in got]
+    extra = [key for key in got if key not in expected]
+    if missing:
+        problems.append(f"{name}: missing {'key' if len(missing) == 1 else 'keys'} {_keys(missing)}")
+    if extra:
+        problems.append(f"{name}: unexpected {'key' if len(extra) == 1 else 'keys'} {_keys(extra)}")
+    problems += [compare_array(f"{name}[{key!r}]", got[key], value, rtol, atol, scale)
+                 for key, value in expected.items() if key in got]
+    problems = [p for p in problems if p]
+    return "; ".join(problems) if problems else None
+
+
+def _compare_output(name: str, got: Any, expected: Any, rtol: float, atol: float, scale: float) -> str | None:
+    if isinstance(expected, dict):
+        return compare_dict(name, got, expected, rtol, atol, scale)
+    return compare_array(name, got, expected, rtol, atol, scale)
+
+
 def compare_outputs(got: Any, expected: Any, names: Sequence[str], rtol: float = RTOL, atol: float = ATOL) -> str | None:
-    """Compare a function's whole result. With one name the result is one array; with several, a tuple."""
+    """Compare a function's whole result. With one name the result is one output; with several,
+    a tuple of them. An output is an array, or a dict of arrays when the reference's is a dict
+    (compared key by key)."""
     scale = result_scale(expected)
     if len(names) == 1:
-        return compare_array(names[0], got, expected, rtol, atol, scale)
+        return _compare_output(names[0], got, expected, rtol, atol, scale)
     if not isinstance(got, tuple) or len(got) != len(names):
         return f"expected a tuple ({', '.join(names)}), got {describe_value(got)}"
-    problems = [compare_array(n, g, e, rtol, atol, scale) for n, g, e in zip(names, got, expected)]
+    problems = [_compare_output(n, g, e, rtol, atol, scale) for n, g, e in zip(names, got, expected)]
     problems = [p for p in problems if p]
     return "; ".join(problems) if problems else None
 
@@ -120,6 +167,9 @@ def outputs_match(got: Any, candidate: Any) -> bool:
     """Whether two results are the same (shapes equal, values close as in compare_array, NaN equal to NaN)."""
     if isinstance(candidate, tuple):
         return isinstance(got, tuple) and len(got) == len(candidate) and all(map(outputs_match, got, candidate))
+    if isinstance(candidate, dict):
+        return (isinstance(got, dict) and got.keys() == candidate.keys()
+                and all(outputs_match(got[key], value) for key, value in candidate.items()))
     got_array, problem = as_float_array("", got)
     try:
         candidate_array = np.asarray(candidate, dtype=np.float64)

@@ -4,8 +4,9 @@ Each student's outputs go to `OUT/<student>/`: results.json, feedback.md, feedba
 written last, record.json (what the gradebook needs, and the digests of the submission and
 the assignment it was graded from). Every file is written atomically, so a run that is
 stopped (Ctrl-C, kill -9) leaves each student either complete or untouched; the next run
-reuses every complete student whose digests still match and grades the rest, and the
-students whose record is a fault of the grader.
+reuses every complete student whose digests still match and grades the rest, the students
+whose record is a fault of the grader, and those whose record lacks a field this version
+writes (a record from an earlier version of the grader).
 
 Grading runs in `jobs` processes that load the assignment once. A job that dies takes only
 its in-flight students with it: they are graded again in a fresh pool, and a student who
@@ -28,10 +29,12 @@ from grader.classroom.fingerprint import assignment_version, submission_digest
 from grader.classroom.roster import Student, read_roster
 from grader.errors import UsageError
 from grader.grading.submission_finding import listing
-from grader.model import Assignment, Report
+from grader.model import LOAD_STATUSES, Assignment, Report
 from grader.writing import write_atomic
 
 RECORD = "record.json"
+RECORD_FIELDS = ("student", "submission", "key", "status", "load_status", "score", "max_score", "functions", "points",
+                 "notes", "misconceptions", "timings", "graded_at", "pid")  # what student_record writes
 CLASS_FILES = ("gradebook.csv", "summary.html")  # what `grader grade-all` writes into OUT besides the student folders
 STUDENT_FILES = ("results.json", "feedback.md", "feedback.html")
 MAX_ATTEMPTS = 2
@@ -84,12 +87,15 @@ def plan(assignment: Assignment, folder: Path, out: Path, force: bool) -> BatchP
 
 def _complete_record(folder: Path, key: dict) -> dict | None:
     """The record in `folder` if it matches `key`, is a grading (not a fault of the grader, which
-    is never kept: that student is graded again) and every student file is there; else None."""
+    is never kept: that student is graded again), has every field this version writes, and
+    every student file is there; else None."""
     try:
         record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     if not isinstance(record, dict) or record.get("key") != key or record.get("status") == "grader fault":
+        return None
+    if not all(name in record for name in RECORD_FIELDS) or record["load_status"] not in LOAD_STATUSES:
         return None
     if not all((folder / name).is_file() for name in STUDENT_FILES):
         return None
@@ -256,6 +262,7 @@ def student_record(report: Report, name: str, path: Path, key: dict, timings: di
         "submission": path.name,
         "key": key,
         "status": "grader fault" if report.grader_fault else "graded",
+        "load_status": report.load_status,
         "score": round(report.score, 4),
         "max_score": round(report.max_score, 4),
         "functions": {function: round(score, 4) for function, score in functions.items()},

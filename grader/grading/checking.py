@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 import time
 import zlib
-from dataclasses import replace
-from typing import Any, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Sequence
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import HypothesisException
@@ -20,8 +20,9 @@ from grader.authoring.checks import Case, Check, CheckFailure
 from grader.authoring.diagnosis import Observation, diagnose
 from grader.authoring.strategies import variants
 from grader.grading.scoring import check_points, count_supporting
-from grader.model import CheckResult, Misconception
-from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
+from grader.model import Cause, CheckResult, Misconception
+from grader.sandbox.calls import StudentAbort, StudentRaised
+from grader.sandbox.handle import StudentModule
 
 
 # Hypothesis reports a failure that does not replay (a random or stateful function) as one of these.
@@ -61,14 +62,30 @@ def check_seed(check: Check) -> int:
     return zlib.crc32(check.name.encode("utf-8"))
 
 
-class _Failure:
-    """The outcome of running one check that did not pass: the failure shown (hypothesis's
-    smallest case), and the first failing calls seen on the way there (`seen`, for the diagnosis)."""
+@dataclass(frozen=True)
+class Failure:
+    """A check that did not pass, as running it found: what failed (`message`), the failing
+    call shown (`shown`: hypothesis's smallest case, what the function returned or the error it
+    raised, and the reference's answer on it; None when no case ran), the student's exception
+    when that is the failure (`raised`), and the first failing calls seen on the way there
+    (`seen`, each with the reference's answer too, for the diagnosis)."""
 
-    def __init__(self, message: str, case: Case | None, got: Any = None, error: str | None = None,
-                 seen: Sequence[tuple[Case, Any, str | None]] = (), raised: StudentRaised | None = None):
-        self.message, self.case, self.got, self.error, self.seen = message, case, got, error, tuple(seen)
-        self.raised = raised  # the student's exception, when the failure is that the function raised
+    message: str
+    shown: Observation | None = None
+    raised: StudentRaised | None = None
+    seen: tuple[Observation, ...] = ()
+
+
+class _FailedOn(Exception):
+    """Raised inside the hypothesis test: the check failed on `case`, and what the student's
+    function returned (`got`) or, when raising was the failure, its exception (`raised`; as
+    "Type: message" in `error` when the function raised where an answer was due). Hypothesis
+    raises the one of its smallest failing case again at the end, so the case comes back with it."""
+
+    def __init__(self, message: str, case: Case, got: Any = None, error: str | None = None,
+                 raised: StudentRaised | None = None):
+        super().__init__(message)
+        self.message, self.case, self.got, self.error, self.raised = message, case, got, error, raised
 
 
 CASES_PER_EXAMPLE = 6
@@ -77,7 +94,19 @@ PROBES = 8  # more cases tried when several misconceptions fit every failing cal
 NOT_IMPLEMENTED = "NotImplementedError"
 
 
-def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
+def _failed_on(check: Check, case: Case, student: Callable[..., Any], others: dict[str, Any]) -> _FailedOn | None:
+    """Run `check.verify` on one case (with the other functions it uses); how it failed, or None if it passed."""
+    try:
+        _verify(check, student, case, others)
+    except StudentRaised as error:
+        return _FailedOn(f"{check.function} raised {error.type_name}: {error.message}{error.place}", case,
+                         error=f"{error.type_name}: {error.message}", raised=error)
+    except CheckFailure as failure:
+        return _FailedOn(failure.message, case, failure.got, raised=failure.raised)
+    return None
+
+
+def _run_hypothesis(check: Check, module: StudentModule, reference: Any) -> Failure | None:
     """Run one check under hypothesis; None if it passed.
 
     A check whose verify makes exactly one call draws CASES_PER_EXAMPLE cases per
@@ -87,11 +116,7 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
     group_size = CASES_PER_EXAMPLE if check.single_call else 1
     examples = max(1, -(-check.max_examples // group_size))
     current: dict[str, Case] = {}
-    seen: list[tuple[Case, Any, str | None]] = []
-
-    def remember(case: Case, got: Any, error: str | None) -> None:
-        if len(seen) < FAILURES_KEPT:
-            seen.append((case, got, error))
+    seen: list[_FailedOn] = []
 
     def live_student(*args: Any, **kwargs: Any) -> Any:
         return module.call(check.function, *args, **kwargs)
@@ -118,30 +143,24 @@ def _run_hypothesis(check: Check, module: StudentModule) -> _Failure | None:
             module.send_calls(check.function, [(case.args, dict(case.kwargs)) for case in group])
         for case in group:
             current["case"] = case
-            student = prefetched_student(case) if group_size > 1 else live_student
-            try:
-                _verify(check, student, case, others)
-            except StudentRaised as error:
-                failure = CheckFailure(f"{check.function} raised {error.type_name}: {error.message}{error.place}", raised=error)
-                failure.error = f"{error.type_name}: {error.message}"
-                failure.case = case
-                remember(case, None, failure.error)
-                raise failure from None
-            except CheckFailure as failure:
-                failure.case = case
-                remember(case, failure.got, None)
-                raise
+            failed = _failed_on(check, case, prefetched_student(case) if group_size > 1 else live_student, others)
+            if failed is not None:
+                if len(seen) < FAILURES_KEPT:
+                    seen.append(failed)
+                raise failed
 
     try:
         property_test()
-    except CheckFailure as failure:
-        return _Failure(failure.message, failure.case, failure.got, getattr(failure, "error", None), seen,
-                        failure.raised)
+    except _FailedOn as failed:
+        return Failure(failed.message, _observation(check.function, reference, failed.case, failed.got, failed.error),
+                       failed.raised, tuple(_observation(check.function, reference, call.case, call.got, call.error)
+                                            for call in seen))
     except StudentAbort:
         raise
     except _INCONSISTENT:
-        return _Failure(f"{check.function} gave different results for the same input; is it random or stateful?",
-                        current.get("case"))
+        case = current.get("case")
+        return Failure(f"{check.function} gave different results for the same input; is it random or stateful?",
+                       None if case is None else _observation(check.function, reference, case))
     return None
 
 
@@ -194,7 +213,7 @@ def _same_call(args: tuple, kwargs: dict, case: Case) -> bool:
 
 def run_checks(checks: Sequence[Check], module: StudentModule | None, function_points, misconceptions: Sequence[Misconception],
                missing: dict[str, str], reference: Any = None) -> list[CheckResult]:
-    """Run every check against `module`, in order.
+    """Run every check against `module`, in order, then say and score what each found.
 
     `missing` maps a function to the reason it cannot be called at all (the submission did not
     load, the function is not defined); its checks fail with that reason and make no call. A
@@ -206,50 +225,72 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
     (grader.grading.scoring.count_supporting).
     """
     draw_without_local_constants()
-    points = check_points(checks, function_points)
+    outcomes = _check_all(checks, module, misconceptions, missing, reference)
+    results = [_result(check, outcome, max_score, missing.get(check.function))
+               for check, outcome, max_score in zip(checks, outcomes, check_points(checks, function_points))]
+    results = _not_implemented(checks, results, [outcome.failure for outcome in outcomes])
+    return count_supporting(checks, results)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running one check found: its failure (None if it passed), the misconceptions that
+    explain it (the likely cause first), and the time it took."""
+
+    failure: Failure | None
+    hints: tuple[Misconception, ...] = ()
+    seconds: float = 0.0
+
+
+def _check_all(checks: Sequence[Check], module: StudentModule | None, misconceptions: Sequence[Misconception],
+               missing: dict[str, str], reference: Any) -> list[Outcome]:
+    """The outcome of each check, in order: the checking step, the only one that calls the student."""
     aborted = dict(missing)
-    results = []
-    failures: list[_Failure | None] = []
-    for check, max_score in zip(checks, points):
+    outcomes = []
+    for check in checks:
         started = time.perf_counter()
         unusable = [function for function in check.uses if function in aborted]
         if check.function in aborted:
-            failure = _Failure(f"not run: {aborted[check.function]}", None)
+            failure = Failure(f"not run: {aborted[check.function]}")
         elif unusable:
-            failure = _Failure(f"not run: it calls your {unusable[0]}, which cannot be called "
-                               f"({aborted[unusable[0]]})", None)
+            failure = Failure(f"not run: it calls your {unusable[0]}, which cannot be called ({aborted[unusable[0]]})")
         else:
             try:
-                failure = _run_hypothesis(check, module)
+                failure = _run_hypothesis(check, module, reference)
             except StudentAbort as abort:
                 aborted[_aborted_function(abort, check)] = abort.reason
-                failure = _Failure(abort.reason, None)
+                failure = Failure(abort.reason)
         hints: list[Misconception] = []
-        if failure is not None and failure.case is not None:
+        if failure is not None and failure.shown is not None:
             try:
                 hints = _diagnosis(check, failure, misconceptions, reference, module)
             except StudentAbort as abort:  # a probing call got no answer: the function's later checks are not run
                 aborted[_aborted_function(abort, check)] = abort.reason
                 hints = _diagnosis(check, failure, misconceptions, reference, None)
-        failures.append(failure)
-        if failure is None:
-            message = ""
-        elif check.function in missing:
-            message = f"not run: {missing[check.function]}"
-        else:
-            message = _message(check, failure, hints)
-        results.append(CheckResult(
-            function=check.function, name=check.name, score=max_score if failure is None else 0.0,
-            max_score=max_score, passed=failure is None, message=message,
-            visibility=check.visibility, seconds=time.perf_counter() - started,
-            misconceptions=tuple(hint.title for hint in hints[:1]),  # the diagnosis; a second guess is not counted
-            function_problem=missing.get(check.function, ""),
-        ))
-    results = _not_implemented(checks, results, failures)
-    return count_supporting(checks, results)
+        outcomes.append(Outcome(failure, tuple(hints), time.perf_counter() - started))
+    return outcomes
 
 
-def _not_implemented(checks: Sequence[Check], results: list[CheckResult], failures: list[_Failure | None]) -> list[CheckResult]:
+def _result(check: Check, outcome: Outcome, max_score: float, missing: str | None) -> CheckResult:
+    """One check's result: all or nothing of its points, and what the student reads about it
+    (`missing`: why its function could not be called at all, if so)."""
+    failure = outcome.failure
+    if failure is None:
+        message, causes = "", ()
+    elif missing is not None:
+        message, causes = f"not run: {missing}", ()
+    else:
+        message, causes = _message(check, failure, outcome.hints)
+    return CheckResult(
+        function=check.function, name=check.name, score=max_score if failure is None else 0.0,
+        max_score=max_score, passed=failure is None, message=message,
+        visibility=check.visibility, seconds=outcome.seconds,
+        misconceptions=tuple(hint.title for hint in outcome.hints[:1]),  # the diagnosis; a second guess is not counted
+        function_problem=missing or "", causes=causes,
+    )
+
+
+def _not_implemented(checks: Sequence[Check], results: list[CheckResult], failures: list[Failure | None]) -> list[CheckResult]:
     """`results`, with those of each function whose every check failed by raising
     NotImplementedError (a stub left as it was) saying that once, without a case."""
     raised: dict[str, list[StudentRaised | None]] = {}
@@ -262,12 +303,12 @@ def _not_implemented(checks: Sequence[Check], results: list[CheckResult], failur
         error = stubs.get(result.function)
         if error is not None:
             reason = f"{result.function} is not implemented: it raised {NOT_IMPLEMENTED}{error.place}"
-            result = replace(result, message=reason, misconceptions=(), function_problem=reason)
+            result = replace(result, message=reason, misconceptions=(), causes=(), function_problem=reason)
         marked.append(result)
     return marked
 
 
-def _observation(function: str, reference: Any, case: Case, got: Any, error: str | None) -> Observation:
+def _observation(function: str, reference: Any, case: Case, got: Any = None, error: str | None = None) -> Observation:
     """A failing call with the reference's answer on its case, for the diagnosis."""
     if reference is None:
         return Observation(case, got, error)
@@ -278,7 +319,7 @@ def _observation(function: str, reference: Any, case: Case, got: Any, error: str
     return Observation(case, got, error, expected)
 
 
-def _diagnosis(check: Check, failure: _Failure, misconceptions: Sequence[Misconception], reference: Any,
+def _diagnosis(check: Check, failure: Failure, misconceptions: Sequence[Misconception], reference: Any,
                module: StudentModule | None) -> list[Misconception]:
     """The misconceptions that explain the failure shown, the likely cause first (grader.authoring.diagnosis).
 
@@ -286,21 +327,21 @@ def _diagnosis(check: Check, failure: _Failure, misconceptions: Sequence[Misconc
     to tell them apart), the student's function is tried on PROBES more cases of the check, with
     a fixed seed, and its failures there decide. Raises StudentAbort if such a call gets no answer.
     """
-    def hints(seen) -> list[Misconception]:
-        shown = _observation(check.function, reference, failure.case, failure.got, failure.error)
-        others = [_observation(check.function, reference, *call) for call in seen]
+    shown = failure.shown
+
+    def hints(others: Sequence[Observation]) -> list[Misconception]:
         return diagnose(list(misconceptions), check.function, shown.case, shown.got, shown.error, shown.expected,
                         reference_raised=shown.reference_raised, also_failed=others)
 
     found = hints(failure.seen)
     if len(found) > 1 and module is not None:
-        found = hints(failure.seen + tuple(_probe(check, module)))
+        found = hints(failure.seen + tuple(_probe(check, module, reference)))
     return found
 
 
-def _probe(check: Check, module: StudentModule) -> list[tuple[Case, Any, str | None]]:
+def _probe(check: Check, module: StudentModule, reference: Any) -> list[Observation]:
     """The student's failing calls on up to PROBES more cases of `check` (its own seed, plus one)."""
-    failing: list[tuple[Case, Any, str | None]] = []
+    failing: list[Observation] = []
 
     def student(*args: Any, **kwargs: Any) -> Any:
         return module.call(check.function, *args, **kwargs)
@@ -312,12 +353,9 @@ def _probe(check: Check, module: StudentModule) -> list[tuple[Case, Any, str | N
     @given(variants(check.cases, 1))
     def probe(group: tuple[Case, ...]) -> None:
         for case in group:
-            try:
-                _verify(check, student, case, others)
-            except StudentRaised as error:
-                failing.append((case, None, f"{error.type_name}: {error.message}"))
-            except CheckFailure as failure:
-                failing.append((case, failure.got, None))
+            failed = _failed_on(check, case, student, others)
+            if failed is not None:
+                failing.append(_observation(check.function, reference, case, failed.got, failed.error))
 
     try:
         probe()
@@ -326,17 +364,16 @@ def _probe(check: Check, module: StudentModule) -> list[tuple[Case, Any, str | N
     return failing
 
 
-def _message(check: Check, failure: _Failure, hints: Sequence[Misconception]) -> str:
-    """What the student reads about a failed check: what failed, then the likely cause and any
-    other misconception that explains the failure exactly as well."""
+def _message(check: Check, failure: Failure, hints: Sequence[Misconception]) -> tuple[str, tuple[Cause, ...]]:
+    """What the student reads about a failed check, and its causes: what failed, then the
+    likely cause and any other misconception that explains the failure exactly as well, one
+    line each."""
     if check.hidden:
-        lines = ["Failed. This check is hidden: its inputs and results are not shown."]
-    elif failure.case is not None:
-        lines = [f"Failed on {failure.case.summary}: {failure.message}"]
+        detail = "Failed. This check is hidden: its inputs and results are not shown."
+    elif failure.shown is not None:
+        detail = f"Failed on {failure.shown.case.summary}: {failure.message}"
     else:
-        lines = [f"Failed: {failure.message}"]
-    if hints:
-        first, others = hints[0], hints[1:]
-        lines.append(f"Likely cause: {first.title}. {first.explanation}")
-        lines += [f"Or perhaps: {other.title}. {other.explanation}" for other in others]
-    return "\n".join(lines)
+        detail = f"Failed: {failure.message}"
+    causes = tuple(Cause("Likely cause" if index == 0 else "Or perhaps", f"{hint.title}. {hint.explanation}")
+                   for index, hint in enumerate(hints))
+    return "\n".join([detail, *(f"{cause.label}: {cause.text}" for cause in causes)]), causes

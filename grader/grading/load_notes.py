@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from grader.model import Cell, LoadReport
-from grader.sandbox.standins import DISPLAY_MODULES
+from grader.sandbox.available_modules import DISPLAY_MODULES
 
 
 def load_notes(load: LoadReport, cells: Sequence[Cell]) -> list[str]:
@@ -35,7 +35,7 @@ def missing_reason(name: str, graded_file: str, load: LoadReport, cells: Sequenc
                 f"assigns to that name (say `{name} = {name}(...)`); give the variable another name")
     for error in load.errors:
         place, line = _place(error, cells)
-        if _in_notebook(place):
+        if _in_notebook(error, cells):
             return f"{graded_file} does not define {name} in the code that ran ({place} stopped early: {_what_stopped(error)})"
         if error["type"] in SYNTAX_ERRORS:
             where = f"line {line}: " if line is not None else ""
@@ -69,8 +69,9 @@ def _place(error: dict, cells: Sequence[Cell]) -> tuple[str, int | None]:
     return place, where.get("line")
 
 
-def _in_notebook(place: str) -> bool:
-    return " cell " in place
+def _in_notebook(error: dict, cells: Sequence[Cell]) -> bool:
+    """Whether the error stopped a cell of a notebook (the others still ran), not a .py file."""
+    return bool(cells) and cells[error["cell"]].in_notebook
 
 
 def describe_standins(modules: Sequence[str]) -> str:
@@ -92,9 +93,8 @@ def describe_load_error(error: dict, cells: Sequence[Cell]) -> str:
     place, _ = _place(error, cells)
     kind, message = error["type"], error["message"]
     if kind == "CellSkipped":
-        advice = (" Leave long computations out of what you submit." if "time limit" in message or "longer than" in message
-                  else "" if "invalid message" in message
-                  else " Do not end the process (os._exit, os.kill) in what you submit.")
+        advice = {"time": " Leave long computations out of what you submit.", "invalid_message": ""}.get(
+            error.get("cause"), " Do not end the process (os._exit, os.kill) in what you submit.")
         return (f"{place}: this cell could not be run to its end ({message}), so the notebook was run again "
                 f"without it: nothing defined in it was graded.{advice}")
     if kind == "CellTimeout":
@@ -102,11 +102,11 @@ def describe_load_error(error: dict, cells: Sequence[Cell]) -> str:
                 "Keep experiments and training loops out of what you submit (or under "
                 "`if __name__ == \"__main__\":`); functions defined before that point, and in later cells, were still graded.")
     if kind in SYNTAX_ERRORS:
-        if _in_notebook(place):
+        if _in_notebook(error, cells):
             return (f"{place}: {kind}: {message}. Python could not read that cell, so nothing defined in it "
                     "could be graded; the other cells still ran.")
         return f"{place}: {kind}: {message}. Python stopped reading the file there, so nothing in it could be graded."
-    if _in_notebook(place):
+    if _in_notebook(error, cells):
         return (f"{place}: {kind} was raised while running the code at the top level: {message}. "
                 "That cell stopped there; functions defined before that point, and in the other cells, were still graded.")
     return (f"{place}: {kind} was raised while running the code at the top level: {message}. "

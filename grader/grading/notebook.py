@@ -76,7 +76,7 @@ def read_notebook_cells(text: str, name: str) -> list[Cell]:
             source = "".join(str(part) for part in source)
         python = neutralise_ipython(str(source))
         if python is not None:
-            code_cells.append(Cell(python, f"{name} cell {number}"))
+            code_cells.append(Cell(python, f"{name} cell {number}", in_notebook=True))
     return code_cells
 
 

@@ -12,8 +12,9 @@ from grader.grading.load_notes import load_notes, missing_reason
 from grader.grading.submission import load_submission
 from grader.model import Assignment, Report
 from grader.sandbox import isolation
-from grader.sandbox.handle import SandboxLimits, StudentModule
+from grader.sandbox.handle import StudentModule
 from grader.sandbox.isolation import Isolation
+from grader.sandbox.limits import SandboxLimits
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +66,7 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
     student_output = ""
     extra: dict[str, object] = {}
     if module is None:
+        load_status = "unreadable"
         notes.insert(0, f"Nothing could be graded: {submission.problem}.")
         missing = {name: f"nothing could be graded ({submission.problem})" for name in assignment.points}
         loaded = time.perf_counter()
@@ -73,6 +75,7 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
         load = module.finish_load()
         loaded = time.perf_counter()
         notes += load_notes(load, submission.cells)
+        load_status = "not_run" if load.failure else "partial" if load.errors else "loaded"
         if load.failure:
             notes.insert(0, f"The submission could not be run: {load.failure}.")
             missing = {name: f"the submission could not be run ({load.failure})" for name in assignment.points}
@@ -91,5 +94,5 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
     return Report(
         assignment=assignment.name, submission=submission.label, results=tuple(results), notes=tuple(notes),
         student_output=student_output, execution_time=time.perf_counter() - started,
-        function_points=dict(assignment.points), extra=extra,
+        function_points=dict(assignment.points), extra=extra, load_status=load_status,
     )

@@ -19,7 +19,7 @@ from grader.grading.notebook import NotebookError, looks_like_notebook, read_not
 from grader.grading.safe_read import FileRead, kind_of, link_reason, link_target_kind, open_folder, read_regular_file
 from grader.grading.submission_finding import Found, find_in_folder
 from grader.model import Cell
-from grader.sandbox.handle import MAX_CELLS
+from grader.sandbox.limits import MAX_CELLS
 
 MAX_CODE_BYTES = 5 << 20  # Python source: a .py file, or all of a notebook's code cells
 MAX_NOTEBOOK_BYTES = 64 << 20  # a notebook's file, saved outputs (plots) included

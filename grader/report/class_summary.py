@@ -86,9 +86,8 @@ def summarise(assignment: str, title: str, records: Sequence[dict], points: Mapp
 def _is_problem(record: dict) -> bool:
     """A submission that could not be graded as a whole: unreadable, did not run, scored 0 with a note
     saying why (a syntax error), or met a fault of the grader."""
-    first = record["notes"][0]
     return (record.get("status") == "grader fault" or float(record["score"]) == 0
-            or first.startswith(("Nothing could be graded", "The submission could not be run")))
+            or record.get("load_status") in ("unreadable", "not_run"))
 
 
 def _histogram(scores: list[float], max_score: float) -> tuple[list[Bar], int]:

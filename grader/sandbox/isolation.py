@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 
 from grader.errors import UsageError
 from grader.sandbox import capabilities, landlock, seccomp
-from grader.sandbox.isolation_warnings import BWRAP_NO_NAMESPACES, BWRAP_NOT_INSTALLED, Found, missing_layers
+from grader.sandbox.isolation_warnings import (BWRAP_DOES_NOT_START, BWRAP_NEEDS_LINUX, BWRAP_NO_NAMESPACES,
+                                               BWRAP_NOT_INSTALLED, Found, missing_layers)
 
 LEVELS = ("auto", "strict", "landlock", "bwrap")
 WORKER_UID_BASE = 61234
@@ -95,18 +96,19 @@ class Isolation:
 
 
 @functools.lru_cache(maxsize=None)
-def _bwrap_works(as_root: bool) -> str | None:
-    """None if bubblewrap can start a sandbox here the way the grader runs it, else why not."""
+def _bwrap_works(as_root: bool) -> tuple[str, str] | None:
+    """None if bubblewrap can start a sandbox here the way the grader runs it, else why not: one
+    of isolation_warnings' BWRAP_* reasons, and what bubblewrap said ("" if nothing)."""
     path = shutil.which("bwrap")
     if path is None:
-        return BWRAP_NOT_INSTALLED
+        return BWRAP_NOT_INSTALLED, ""
     probe = [path, *_bwrap_namespace_flags(as_root), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
     try:
         completed = subprocess.run(probe, capture_output=True, timeout=10)
     except (OSError, subprocess.TimeoutExpired) as error:
-        return f"bubblewrap does not start here ({error})"
+        return BWRAP_DOES_NOT_START, str(error)
     if completed.returncode != 0:
-        return f"{BWRAP_NO_NAMESPACES} ({completed.stderr.decode(errors='replace').strip()[:120]})"
+        return BWRAP_NO_NAMESPACES, completed.stderr.decode(errors="replace").strip()[:120]
     return None
 
 
@@ -152,7 +154,7 @@ def choose(level: str = "auto") -> Isolation:
         raise UsageError(f"unknown isolation level {level!r} (choose from {', '.join(LEVELS)})")
     is_root = os.geteuid() == 0
     linux = sys.platform.startswith("linux")
-    bwrap_problem = _bwrap_works(is_root) if linux else "bubblewrap needs Linux"
+    bwrap_problem, bwrap_detail = (_bwrap_works(is_root) if linux else (BWRAP_NEEDS_LINUX, "")) or (None, "")
     abi = landlock.abi_version()
     has_seccomp = seccomp.available()
     use_bwrap = level in ("auto", "strict", "bwrap") and not bwrap_problem
@@ -160,7 +162,8 @@ def choose(level: str = "auto") -> Isolation:
     use_seccomp = level in ("auto", "strict", "landlock") and has_seccomp
     if level == "bwrap" and bwrap_problem:
         fix = "; install it with: apt-get install bubblewrap" if bwrap_problem == BWRAP_NOT_INSTALLED else ""
-        raise UsageError(f"--isolation bwrap: {bwrap_problem}{fix}")
+        detail = f" ({bwrap_detail})" if bwrap_detail else ""
+        raise UsageError(f"--isolation bwrap: {bwrap_problem}{detail}{fix}")
     if level == "landlock" and not abi:
         raise UsageError("--isolation landlock: this kernel has no Landlock")
     uid, unreadable = None, None
@@ -174,7 +177,7 @@ def choose(level: str = "auto") -> Isolation:
     if level in ("auto", "strict"):  # the other levels leave layers out on purpose
         missing, warnings = missing_layers(Found(
             linux=linux, root=is_root, bwrap_problem=bwrap_problem, landlock=abi > 0, seccomp=has_seccomp,
-            capabilities=drops_capabilities, own_user=uid is not None, unreadable=unreadable))
+            capabilities=drops_capabilities, own_user=uid is not None, unreadable=unreadable, bwrap_detail=bwrap_detail))
     isolation = Isolation(level=level, bwrap=use_bwrap, landlock_abi=abi if use_landlock else 0,
                           seccomp=use_seccomp, worker_uid=uid, capabilities=drops_capabilities,
                           missing=missing, warnings=warnings)

@@ -18,8 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Why bubblewrap cannot be used (`Found.bwrap_problem`), one of these; what it said, apart (`bwrap_detail`).
 BWRAP_NOT_INSTALLED = "bubblewrap is not installed"
 BWRAP_NO_NAMESPACES = "bubblewrap cannot create its namespaces here"
+BWRAP_DOES_NOT_START = "bubblewrap does not start here"
+BWRAP_NEEDS_LINUX = "bubblewrap needs Linux"
 
 _STILL_CONTAINED = ", so grading is still contained"
 _FILES_OPEN = "nothing confines what it can read and write, the hidden reference and checks included, so grading is not contained"
@@ -40,6 +43,12 @@ class Found:
     capabilities: bool  # the worker can drop its capabilities
     own_user: bool  # as root: the worker runs as an unprivileged user of its own
     unreadable: str | None = None  # as root without one: the path other users cannot read
+    bwrap_detail: str = ""  # what bubblewrap said when it failed, if anything
+
+    @property
+    def bwrap_reason(self) -> str:
+        """Why bubblewrap cannot be used, with what it said: "bubblewrap cannot create its namespaces here (...)"."""
+        return f"{self.bwrap_problem} ({self.bwrap_detail})" if self.bwrap_detail else str(self.bwrap_problem)
 
     @property
     def bwrap(self) -> bool:
@@ -76,7 +85,7 @@ def _still(found: Found) -> str:
 
 
 def _bwrap(found: Found) -> str:
-    text = f"{found.bwrap_problem}: student code runs without a private view of the filesystem, processes and network"
+    text = f"{found.bwrap_reason}: student code runs without a private view of the filesystem, processes and network"
     if found.landlock and found.seccomp:
         text += (", but Landlock still confines what it can read and write, and seccomp still stops it starting "
                  "processes, using the network and reaching the grader" + _still(found))
@@ -86,7 +95,7 @@ def _bwrap(found: Found) -> str:
         text += f", and with no Landlock either {_FILES_OPEN}"
     if found.bwrap_problem == BWRAP_NOT_INSTALLED:
         return text + "; install it with: apt-get install bubblewrap"
-    if str(found.bwrap_problem).startswith(BWRAP_NO_NAMESPACES):
+    if found.bwrap_problem == BWRAP_NO_NAMESPACES:
         return text + ("; it needs namespaces, which this system or container refuses "
                        "(on Ubuntu 24.04 allow them with: sysctl -w kernel.apparmor_restrict_unprivileged_userns=0)")
     return text + "; check that this command runs: bwrap --ro-bind / / true"

@@ -43,7 +43,7 @@ class Answer:
     """The worker's answer to one call."""
 
     status: str  # "ok", "raised", "missing" or "unserialisable"
-    value: Any = None  # "ok": plain ndarrays, Python scalars, tuples, or wire.Opaque
+    value: Any = None  # "ok": plain ndarrays, Python scalars, tuples, dicts with str keys, or wire.Opaque
     type_name: str = ""  # "raised": the exception's type; "unserialisable": the error's
     message: str = ""  # "raised"
     where: dict | None = None  # "raised": {"file", "line"} in the student's code, when known

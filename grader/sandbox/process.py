@@ -39,3 +39,14 @@ def become_subreaper() -> bool:
         return libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def process_state(pid: int | str) -> tuple[str, str] | None:
+    """(name, state letter) of process `pid` from /proc, or None when there is no such process."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as file:
+            stat = file.read()
+    except OSError:
+        return None
+    end = stat.rfind(")")
+    return stat[stat.find("(") + 1:end], stat[end + 2:end + 3]

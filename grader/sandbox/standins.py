@@ -20,10 +20,7 @@ import sys
 import types
 from importlib.machinery import ModuleSpec
 
-DISPLAY_MODULES = frozenset({
-    "matplotlib", "pylab", "seaborn", "plotly", "bokeh", "altair", "IPython", "ipywidgets", "tqdm",
-})
-ALLOWED_MODULES = frozenset(getattr(sys, "stdlib_module_names", ())) | {"numpy"}
+from grader.sandbox.available_modules import ALLOWED_MODULES, DISPLAY_MODULES
 
 
 class _State:

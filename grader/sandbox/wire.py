@@ -13,10 +13,18 @@ requests may carry the whole submission), its nesting (MAX_JSON_DEPTH) and its i
 most MAX_INT_DIGITS digits). Whatever breaks a bound is a WireError, never another exception.
 
 Values (arguments and results) are JSON trees whose leaves point at the message's arrays:
-    {"t": "array", "i": 0}            an array (also a scalar returned by student code)
-    {"t": "seq", "items": [...]}      a tuple or list
-    {"t": "json", "v": ...}           a JSON scalar: str, int, float, bool or None
-    {"t": "other", "type": "dict"}    a returned object that is not numeric data
+    {"t": "array", "i": 0}                 an array (also a scalar returned by student code)
+    {"t": "seq", "items": [...]}           a tuple or list: at most MAX_ITEMS items
+    {"t": "dict", "items": [[key, ...]]}   a dict: at most MAX_KEYS keys, each a str of at most
+                                           MAX_KEY_CHARS characters, none twice, in the dict's order
+    {"t": "json", "v": ...}                a JSON scalar: str, int, float, bool or None
+    {"t": "other", "type": "set"}          a returned object that is not numeric data
+Containers (sequences and dicts) nest at most MAX_DEPTH deep, a call's list of arguments
+included. Reading a tree checks every bound and raises WireError saying which was broken.
+Packing a value that breaks one: a request from the grader (`strict`, an assignment's case)
+is refused with WireError; an answer from student code becomes `other`, saying why, which
+the grader reports as what it is, and a sequence that is too long or too deep is sent as the
+array numpy makes of it, if it holds numbers.
 """
 
 from __future__ import annotations
@@ -40,8 +48,10 @@ MAX_HEADER_BYTES = 1 << 20  # a message from the worker
 MAX_REQUEST_HEADER_BYTES = 32 << 20
 MAX_JSON_DEPTH = 32  # the deepest honest message (a call's arguments) nests about 10 levels
 MAX_INT_DIGITS = 20  # pack() sends an int only below 2**53 (16 digits)
-MAX_DEPTH = 3
-MAX_ITEMS = 16
+MAX_DEPTH = 4  # containers in containers: a call's arguments (1), a dict (2) of pairs (3) of tuples (4)
+MAX_ITEMS = 64  # items of a tuple or list
+MAX_KEYS = 64  # keys of a dict
+MAX_KEY_CHARS = 100  # characters of a dict's key
 
 
 class WireError(Exception):
@@ -61,8 +71,9 @@ class Limits:
     """Caps on what one message may carry."""
 
     max_frame_bytes: int = 64 << 20
-    max_elements: int = 4 << 20
-    max_arrays: int = 32
+    max_elements: int = 4 << 20  # of one array
+    max_arrays: int = 64  # as many as a tuple has items or a dict keys
+    max_total_elements: int = 128 << 20  # of all its arrays together (1 GiB of float64)
     max_header_bytes: int = MAX_HEADER_BYTES
 
 
@@ -221,20 +232,40 @@ def receive_message(reader: FrameReader, deadline: float | None = None, limits: 
     count = header.get("arrays")
     if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= limits.max_arrays:
         raise WireError(f"invalid array count {count!r}")
-    arrays = [decode_array(reader.read_frame(deadline, limits.max_frame_bytes), limits.max_elements) for _ in range(count)]
+    arrays, total = [], 0
+    for _ in range(count):
+        array = decode_array(reader.read_frame(deadline, limits.max_frame_bytes), limits.max_elements)
+        total += array.size
+        if total > limits.max_total_elements:
+            raise WireError(f"the arrays of a message exceed the limit of {limits.max_total_elements} elements together")
+        arrays.append(array)
     return header, arrays
 
 
 # --- values -------------------------------------------------------------------------------
 
-def pack(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict:
+def pack(value: Any, arrays: list[np.ndarray], depth: int = 0, *, strict: bool = False) -> dict:
     """A JSON tree for `value`, appending its arrays to `arrays`.
 
-    Tuples and lists become sequences; str, bool and None stay JSON; anything else is
-    converted with np.asarray and sent as an array if it holds numeric data.
+    Tuples and lists become sequences, dicts with str keys dicts (within the bounds of the
+    module's docstring); str, bool and None stay JSON; anything else is converted with
+    np.asarray and sent as an array if it holds numeric data. With `strict` (what the grader
+    sends), a value that cannot cross as it is raises WireError instead of becoming `other`.
     """
-    if isinstance(value, (tuple, list)) and depth < MAX_DEPTH and len(value) <= MAX_ITEMS:
-        return {"t": "seq", "items": [pack(item, arrays, depth + 1) for item in value]}
+    if isinstance(value, (tuple, list)):
+        problem = _container_problem(value, depth)
+        if problem is None:
+            return {"t": "seq", "items": [pack(item, arrays, depth + 1, strict=strict) for item in value]}
+        if strict:
+            raise WireError(f"{_type_name(value)}: {problem}")
+    if isinstance(value, dict):
+        problem = _container_problem(value, depth)
+        if problem is None:
+            return {"t": "dict", "items": [[str.__str__(key), pack(item, arrays, depth + 1, strict=strict)]
+                                           for key, item in value.items()]}
+        if strict:
+            raise WireError(f"{_type_name(value)}: {problem}")
+        return {"t": "other", "type": f"{_type_name(value)} that cannot cross ({problem})"}
     if value is None or isinstance(value, (str, bool)):
         return {"t": "json", "v": value if type(value) in (str, bool, type(None)) else _plain(value)}
     if type(value) in (int, float):
@@ -242,16 +273,38 @@ def pack(value: Any, arrays: list[np.ndarray], depth: int = 0) -> dict:
     try:
         array = np.asarray(value)
     except Exception:  # a student's object may raise anything from __array__
-        return {"t": "other", "type": _type_name(value)}
-    if array.dtype.kind not in _ALLOWED_KINDS or array.dtype.fields is not None:
-        return {"t": "other", "type": f"{_type_name(value)} of dtype {array.dtype}"}
+        array = None
+    if array is None or array.dtype.kind not in _ALLOWED_KINDS or array.dtype.fields is not None:
+        kind = _type_name(value) if array is None else f"{_type_name(value)} of dtype {array.dtype}"
+        if strict:
+            raise WireError(f"{kind} is not numeric data")
+        return {"t": "other", "type": kind}
     arrays.append(array)
     return {"t": "array", "i": len(arrays) - 1}
 
 
+def _container_problem(value: tuple | list | dict, depth: int) -> str | None:
+    """Why the tuple, list or dict `value`, at `depth`, cannot cross as it is; None if it can."""
+    if depth >= MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    if isinstance(value, dict):
+        if len(value) > MAX_KEYS:
+            return f"{len(value)} keys, over the limit of {MAX_KEYS}"
+        for key in value:
+            if not isinstance(key, str):
+                return f"a key of type {_type_name(key)}, not str"
+            if len(key) > MAX_KEY_CHARS:
+                return f"a key of {len(key)} characters, over the limit of {MAX_KEY_CHARS}"
+        return None
+    if len(value) > MAX_ITEMS:
+        return f"{len(value)} items, over the limit of {MAX_ITEMS}"
+    return None
+
+
 def unpack(tree: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
-    """The value a JSON tree describes; sequences come back as tuples, `other` as Opaque."""
-    if not isinstance(tree, dict) or depth > MAX_DEPTH:
+    """The value a JSON tree describes; sequences come back as tuples, dicts as dicts, `other`
+    as Opaque. Any bound broken (see the module's docstring) is a WireError saying which."""
+    if not isinstance(tree, dict):
         raise WireError("invalid value tree")
     kind = tree.get("t")
     if kind == "array":
@@ -259,11 +312,15 @@ def unpack(tree: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
         if not _is_index(index, len(arrays)):
             raise WireError("value refers to a missing array")
         return arrays[index]
+    if kind in ("seq", "dict") and depth >= MAX_DEPTH:
+        raise WireError(f"a value nested deeper than {MAX_DEPTH} levels")
     if kind == "seq":
         items = tree.get("items")
         if not isinstance(items, list) or len(items) > MAX_ITEMS:
-            raise WireError("invalid sequence")
+            raise WireError(f"a sequence that is not a list of at most {MAX_ITEMS} items")
         return tuple(unpack(item, arrays, depth + 1) for item in items)
+    if kind == "dict":
+        return _unpack_dict(tree.get("items"), arrays, depth)
     if kind == "json":
         value = tree.get("v")
         if value is not None and not isinstance(value, (str, int, float, bool)):
@@ -275,6 +332,25 @@ def unpack(tree: Any, arrays: list[np.ndarray], depth: int = 0) -> Any:
             raise WireError("invalid type name of a returned object")
         return Opaque(type_name[:100])
     raise WireError(f"unknown value kind {str(kind)[:40]!r}")
+
+
+def _unpack_dict(items: Any, arrays: list[np.ndarray], depth: int) -> dict:
+    """The dict of a "dict" tree's `items`, each a [key, value tree] pair, within the bounds."""
+    if not isinstance(items, list) or len(items) > MAX_KEYS:
+        raise WireError(f"a dict that is not a list of at most {MAX_KEYS} items")
+    result = {}
+    for item in items:
+        if not isinstance(item, list) or len(item) != 2:
+            raise WireError("a dict item that is not a [key, value] pair")
+        key, value = item
+        if not isinstance(key, str):
+            raise WireError(f"a dict key that is not a string ({_type_name(key)})")
+        if len(key) > MAX_KEY_CHARS:
+            raise WireError(f"a dict key of {len(key)} characters, over the limit of {MAX_KEY_CHARS}")
+        if key in result:
+            raise WireError(f"a dict with the key {key[:40]!r} twice")
+        result[key] = unpack(value, arrays, depth + 1)
+    return result
 
 
 def _is_index(value: Any, size: int) -> bool:

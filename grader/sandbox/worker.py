@@ -1,6 +1,6 @@
 """The untrusted side: a child process that runs the student's code and answers calls.
 
-Started by `grader.sandbox.handle` (see its BOOTSTRAP) with a JSON configuration. Before any student
+Started by `grader.sandbox.worker_process` (see its BOOTSTRAP) with a JSON configuration. Before any student
 code runs it drops every capability and, when started as root with a uid to use, changes to
 that uid; then it applies its resource limits, restricts itself with Landlock and seccomp
 where asked, and says "ready". Then it runs the submission's cells into a module and answers

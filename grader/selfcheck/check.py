@@ -20,7 +20,8 @@ from grader.sandbox.isolation import Isolation
 from grader.grading.load_notes import load_notes, missing_reason
 from grader.selfcheck.public_tests import run_public_tests, subjects_of_tests
 from grader.grading.safe_read import kind_of, open_folder
-from grader.sandbox.handle import SandboxLimits, StudentModule
+from grader.sandbox.handle import StudentModule
+from grader.sandbox.limits import SandboxLimits
 from grader.grading.submission import load_submission
 from grader.grading.submission_finding import find_in_folder, require_submission
 

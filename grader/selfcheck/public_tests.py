@@ -24,7 +24,8 @@ from typing import Any, Sequence
 
 from grader.model import PublicTestResult
 from grader.sandbox import wire
-from grader.sandbox.handle import StudentAbort, StudentModule, StudentRaised
+from grader.sandbox.calls import StudentAbort, StudentRaised
+from grader.sandbox.handle import StudentModule
 
 MAX_REASON_LINES = 6
 
