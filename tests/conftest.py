@@ -60,3 +60,16 @@ def tiny_assignment(tmp_path_factory) -> Path:
                                timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert completed.returncode == 0, completed.stderr
     return root / "assignments"
+
+
+# The test files that take longest (each grades many submissions for real), heaviest first.
+# pytest-xdist's `--dist loadfile` hands whole files to its two workers in collection order, so
+# starting with these keeps one worker from being left with a long file at the end while the
+# other is idle. The order changes no test's outcome: each file sets up its own state.
+LONGEST_FILES = ("test_mutants.py", "test_hostile.py", "test_hostile_unprivileged.py", "test_gaming.py",
+                 "test_grade_all.py", "test_audit.py", "test_privileges.py", "test_pages.py", "test_reload_budget.py")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: index for index, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONGEST_FILES)))  # stable: the rest keep their order

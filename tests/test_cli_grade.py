@@ -113,8 +113,10 @@ def test_a_grader_fault_exits_1_and_still_writes_valid_results(tmp_path):
     shutil.copytree(REPO / "assignments", assignments)
     shutil.copytree(REPO / "solutions", tmp_path / "solutions")
     checks = assignments / "hw1" / "checks.py"
-    checks.write_text(checks.read_text().replace(
-        'def _causal_zeros(got, case: Case):', 'def _causal_zeros(got, case: Case):\n    raise RuntimeError("bug in a check")'))
+    source = checks.read_text()
+    bug = 'causal_zeros("A")'  # a predicate of two checks, replaced by one with a bug
+    assert source.count(bug) == 2
+    checks.write_text(source.replace(bug, '(lambda got, case: (_ for _ in ()).throw(RuntimeError("bug in a check")))'))
     results = tmp_path / "results.json"
     completed = run_grader("--assignments", assignments, "grade", "hw1", REFERENCE_PATH, "--results-json", results)
     assert completed.returncode == 1
