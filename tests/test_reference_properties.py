@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from grader.authoring.strategies import batch_shapes, distinct_sizes, normal, seeds
 
+from lecture_batch import LECTURE_BATCH, encode, lecture_vocabulary
+
 property_settings = settings(max_examples=40)
 
 
@@ -161,27 +163,6 @@ def test_nll_loss_is_non_negative_and_ignores_masked_targets(reference, batch, T
 def test_nll_raises_value_error_when_no_position_counts(reference, function):
     with pytest.raises(ValueError):
         getattr(reference, function)(np.zeros((2, 3, 4)), np.zeros((2, 3), dtype=int), np.zeros((2, 3), dtype=bool))
-
-
-LECTURE_BATCH = [
-    "<bos> students opened their books <eos>",
-    "<bos> people walked their dogs <eos>",
-    "<bos> the classroom fell silent <eos>",
-]
-
-
-def lecture_vocabulary(sentences):
-    words = ["<pad>"] + sorted({word for sentence in sentences for word in sentence.split()})
-    return {word: i for i, word in enumerate(words)}
-
-
-def encode(sentences, vocabulary):
-    length = max(len(sentence.split()) for sentence in sentences)
-    rows = []
-    for sentence in sentences:
-        ids = [vocabulary[word] for word in sentence.split()]
-        rows.append(ids + [vocabulary["<pad>"]] * (length - len(ids)))
-    return np.array(rows)
 
 
 @pytest.mark.parametrize("sentences", [LECTURE_BATCH, LECTURE_BATCH[:2] + ["<bos> the classroom fell <eos>"]], ids=["lecture", "padded"])
