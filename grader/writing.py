@@ -7,11 +7,12 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
     """Write `text` to `path` so that a reader sees the old file or the whole new one, never a part.
 
-    The file gets the mode any new file gets here (0666 less the umask: 0644 as a rule), so the
-    course staff can read the reports; the temporary file it starts as is private (0600).
+    The file gets `mode`, or else the mode any new file gets here (0666 less the umask: 0644 as
+    a rule), so the course staff can read the reports; the temporary file it starts as is
+    private (0600).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
@@ -19,7 +20,7 @@ def write_atomic(path: Path, text: str) -> None:
         with handle:
             handle.write(text)
             handle.flush()
-            os.fchmod(handle.fileno(), 0o666 & ~current_umask())
+            os.fchmod(handle.fileno(), 0o666 & ~current_umask() if mode is None else mode)
             os.fsync(handle.fileno())
         os.replace(handle.name, path)
     except BaseException:

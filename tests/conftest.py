@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,12 @@ pytest.register_assert_rewrite("hostile_suite")  # its tests are collected by tw
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_PATH = REPO / "solutions" / "hw1" / "hw1.py"
+
+# The case cache (grader.grading.case_cache) of every grading the tests run, this process's and
+# its subprocesses': in a temporary folder, removed at the end, never in the home folder.
+CASE_CACHE = tempfile.mkdtemp(prefix="grader-test-case-cache-")
+os.environ["GRADER_CACHE_DIR"] = CASE_CACHE
+atexit.register(shutil.rmtree, CASE_CACHE, ignore_errors=True)
 
 settings.register_profile("grader-tests", derandomize=True, database=None, deadline=None, print_blob=False)
 settings.load_profile("grader-tests")

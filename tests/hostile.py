@@ -3,8 +3,8 @@
 `where` is "import" (code appended at the end of the module, so it runs after every function
 is defined) or the name of the function the attack replaces. `honest` says which functions
 must keep all their points: "all", "none" (the module never finishes loading), or "others"
-(every function but the attacked one and its callers). Placeholders {port} and {marker} are
-filled in by the test.
+(every function but the attacked one and its callers). Placeholders {port}, {marker} and
+{cache} (the grading user's case cache, grader.grading.case_cache) are filled in by the test.
 """
 
 from __future__ import annotations
@@ -206,6 +206,19 @@ def rnn_lm_loss(token_ids, E, h0, W_h, W_c, W_out, pad_id, nonlinearity="tanh"):
         return down(n + 1) + 1
     return down(0)
 """, "others"),
+    Hostile("read-the-case-cache", "import", """
+import glob, os
+paths = glob.glob("{cache}/*") + glob.glob("{cache}")
+for home in (os.path.expanduser("~"), "/root", "/home"):
+    paths += glob.glob(os.path.join(home, "**", "nlp-grader", "**", "*"), recursive=True)
+paths += glob.glob("/tmp/**/*case-cache*/**", recursive=True)
+for path in paths:
+    try:
+        with open(path) as handle:
+            print("CACHE-READ", path, handle.read(200))
+    except OSError as error:
+        print("unreadable", path, type(error).__name__)
+""", "all"),
     Hostile("sockets", "import", """
 import socket
 for family, kind, address in ((socket.AF_INET, socket.SOCK_STREAM, ("127.0.0.1", {port})),

@@ -98,13 +98,13 @@ def leftover_processes(scope: Path) -> list[str]:
 
 class InSetup:
     """Runs a grader with TMPDIR inside its setup's folder (so its workers' scratch folders are
-    there), as `user` (picklable, for grade_many)."""
+    there) and its case cache in `cache`, as `user` (picklable, for grade_many)."""
 
-    def __init__(self, tmp: Path, holds: Path | None):
-        self.tmp, self.holds = str(tmp), str(holds) if holds else None
+    def __init__(self, tmp: Path, holds: Path | None, cache: Path):
+        self.tmp, self.holds, self.cache = str(tmp), str(holds) if holds else None, str(cache)
 
     def __call__(self, command: list[str]) -> list[str]:
-        command = ["/usr/bin/env", f"TMPDIR={self.tmp}", *command]
+        command = ["/usr/bin/env", f"TMPDIR={self.tmp}", f"GRADER_CACHE_DIR={self.cache}", *command]
         return unprivileged.as_unprivileged(command, self.holds) if self.holds else command
 
 
@@ -128,8 +128,8 @@ def listeners():
         sock.close()
 
 
-def submission_source(case, port: int) -> str:
-    code = case.code.format(port=port, marker=MARKER)
+def submission_source(case, port: int, cache: Path) -> str:
+    code = case.code.format(port=port, marker=MARKER, cache=cache)
     return REFERENCE_PATH.read_text() + "\n\n# --- hostile code ---\n" + code
 
 
@@ -155,13 +155,15 @@ def grade_corpus(scratch: Path, user: str, level: str, port: int) -> dict:
     for directory, mode in ((scratch, 0o755), (folder, 0o755), (out, 0o777), (holds, 0o755), (tmp, 0o1777)):
         directory.mkdir(exist_ok=True)
         directory.chmod(mode)
-    wrap = InSetup(tmp, holds if user == "unprivileged" else None)
+    # The case cache: root's is the suite's (tests/conftest.py); the unprivileged user makes its own.
+    cache = tmp / "case-cache-unprivileged" if user == "unprivileged" else Path(os.environ["GRADER_CACHE_DIR"])
+    wrap = InSetup(tmp, holds if user == "unprivileged" else None, cache)
     probe = run_grader("isolation", "--isolation", level, wrap=wrap)
     assert probe.returncode == 0, f"{user} cannot have --isolation {level}: {probe.stderr}"
     paths = []
     for case in CASES:
         path = folder / f"{case.id}.py"
-        path.write_text(submission_source(case, port))
+        path.write_text(submission_source(case, port, cache))
         path.chmod(0o644)
         paths.append(path)
     before = checkout_fingerprint()
@@ -176,6 +178,7 @@ def grade_corpus(scratch: Path, user: str, level: str, port: int) -> dict:
         "checkout_changed": sorted(k for k, v in checkout_fingerprint().items() if before.get(k) != v),
         "leftovers": leftover_processes(scratch),
         "scratch_left": sorted(str(p) for p in tmp.glob("grader-worker-*")),
+        "cache_files": sorted(path.name for path in cache.glob("*.json")),
         "seconds": time.monotonic() - started,
     }
 
@@ -206,6 +209,7 @@ def test_hostile_submission_is_graded_safely(corpus, case):
     found = re.findall(r"FOUND (\S+)", everything)
     assert not [path for path in found if "/assignments/" in path or "/solutions/" in path], found
     assert "CONNECTED" not in everything
+    assert "CACHE-READ" not in everything
 
 
 def test_the_checkout_is_unchanged(corpus):
@@ -230,6 +234,12 @@ def test_the_network_was_never_reached(corpus, listeners):
             sock.accept()
     with pytest.raises(BlockingIOError):
         udp.recv(100)
+
+
+def test_the_cases_came_from_the_grading_users_cache_which_no_submission_read(corpus):
+    assert [name for name in corpus["cache_files"] if name.startswith("hw1-")], corpus["cache_files"]
+    output = corpus["runs"]["read-the-case-cache"]["stdout"] + corpus["runs"]["read-the-case-cache"]["feedback"]
+    assert "CACHE-READ" not in output
 
 
 def test_the_fake_results_did_not_replace_the_real_ones(corpus):

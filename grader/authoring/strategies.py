@@ -94,14 +94,23 @@ def recipe(function: Callable[..., Any]) -> Callable[..., CaseRecipe]:
     return make
 
 
+class CaseGroup(tuple):
+    """The cases `variants` drew for one hypothesis example, with `draws`: the values its recipe
+    drew for the first case (the others replay them with other seeds), from which
+    `replay_variants` builds the same cases again without hypothesis; None for cases drawn
+    from a plain strategy, which cannot be replayed."""
+
+    draws: list | None = None
+
+
 @st.composite
-def variants(draw, case_recipe: CaseRecipe | st.SearchStrategy, count: int = 1) -> tuple:
+def variants(draw, case_recipe: CaseRecipe | st.SearchStrategy, count: int = 1) -> CaseGroup:
     """`count` cases: one drawn by hypothesis, the rest replaying its draws with other seeds.
 
     From a hypothesis strategy (not a recipe), `count` cases each drawn on its own.
     """
     if isinstance(case_recipe, st.SearchStrategy):
-        return tuple(draw(case_recipe) for _ in range(count))
+        return CaseGroup(draw(case_recipe) for _ in range(count))
     recorded: list[Any] = []
 
     def recording(strategy: Any) -> Any:
@@ -111,18 +120,31 @@ def variants(draw, case_recipe: CaseRecipe | st.SearchStrategy, count: int = 1) 
         recorded.append(value)
         return value
 
-    cases = [case_recipe.build(recording)]
-    for index in range(1, count):
-        replay = iter(recorded)
+    first = case_recipe.build(recording)
+    group = CaseGroup([first, *(case_recipe.build(_replaying(recorded, index)) for index in range(1, count))])
+    group.draws = list(recorded)
+    return group
 
-        def replaying(strategy: Any, index: int = index, replay=replay) -> Any:
-            if isinstance(strategy, CaseRecipe):
-                return strategy.build(replaying)
-            value = next(replay)
-            return (value + index * _SEED_STRIDE) % 2**32 if strategy is SEEDS else value
 
-        cases.append(case_recipe.build(replaying))
-    return tuple(cases)
+def replay_variants(case_recipe: CaseRecipe, count: int, draws: Sequence[Any]) -> CaseGroup:
+    """The `count` cases `variants(case_recipe, count)` gave when its recipe drew `draws`, built
+    again without hypothesis."""
+    group = CaseGroup(case_recipe.build(_replaying(draws, index)) for index in range(count))
+    group.draws = list(draws)
+    return group
+
+
+def _replaying(draws: Sequence[Any], index: int) -> Callable[[Any], Any]:
+    """A draw function that gives back `draws` in order, each seed moved by `index` strides."""
+    replay = iter(draws)
+
+    def replaying(strategy: Any) -> Any:
+        if isinstance(strategy, CaseRecipe):
+            return strategy.build(replaying)
+        value = next(replay)
+        return (value + index * _SEED_STRIDE) % 2**32 if strategy is SEEDS else value
+
+    return replaying
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.classroom.fingerprint import assignment_version, submission_digest
+from grader.classroom.fingerprint import submission_digest
 from grader.classroom.roster import Student, read_roster
 from grader.errors import UsageError
 from grader.grading.submission_finding import listing
+from grader.grading.version import assignment_version
 from grader.model import LOAD_STATUSES, Assignment, Report
 from grader.writing import write_atomic
 

@@ -1,4 +1,5 @@
-"""What a grade depends on, as digests: the submission's content and the assignment's version.
+"""What a grade depends on, as a digest: the submission's content (the assignment's version is
+grader.grading.version's).
 
 A batch run keeps each student's digests with their results; a later run regrades a student
 only when one of them changed.
@@ -9,9 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import grader
 from grader.grading.submission import read_submission_bytes
-from grader.model import Assignment
 
 
 def submission_digest(path: Path, module: str) -> str:
@@ -26,17 +25,4 @@ def submission_digest(path: Path, module: str) -> str:
     for part in (read.graded_file or "", read.problem or "", "\n".join(read.notes), str(read.size)):
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(read.data)
-    return digest.hexdigest()
-
-
-def assignment_version(assignment: Assignment) -> str:
-    """sha256 of everything that decides a grade besides the submission: the assignment's
-    configuration, reference and checks, and the grader's own code."""
-    digest = hashlib.sha256(grader.__version__.encode("utf-8"))
-    sources = [assignment.directory / "assignment.json", assignment.reference]
-    sources += sorted(assignment.directory.glob("*.py"))
-    sources += sorted(Path(grader.__file__).parent.rglob("*.py"))
-    sources += sorted(path for path in (Path(grader.__file__).parent / "templates").glob("*") if path.is_file())
-    for source in sources:
-        digest.update(str(source.name).encode("utf-8") + b"\0" + source.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -13,12 +13,13 @@ import zlib
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
+import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import HypothesisException
 
 from grader.authoring.checks import Case, Check, CheckFailure
 from grader.authoring.diagnosis import Observation, diagnose
-from grader.authoring.strategies import variants
+from grader.authoring.strategies import CaseRecipe, replay_variants, variants
 from grader.grading.scoring import check_points, count_supporting
 from grader.model import Cause, CheckResult, Misconception
 from grader.sandbox.calls import StudentAbort, StudentRaised
@@ -106,15 +107,60 @@ def _failed_on(check: Check, case: Case, student: Callable[..., Any], others: di
     return None
 
 
-def _run_hypothesis(check: Check, module: StudentModule, reference: Any) -> Failure | None:
-    """Run one check under hypothesis; None if it passed.
+def _group_size(check: Check) -> int:
+    return CASES_PER_EXAMPLE if check.single_call else 1
+
+
+def _hypothesis_test(check: Check, body: Callable[[tuple[Case, ...]], None]) -> Callable[[], None]:
+    """`body` as the hypothesis test of `check`: its seed, its number of examples, its cases.
+    Recording a check's cases and grading with it run this same test, so they meet the same cases."""
+    group_size = _group_size(check)
+    examples = max(1, -(-check.max_examples // group_size))
+
+    @seed(check_seed(check))
+    @_settings(examples)
+    @given(variants(check.cases, group_size))
+    def property_test(group: tuple[Case, ...]) -> None:
+        body(group)
+
+    return property_test
+
+
+def record_cases(check: Check) -> list[list] | None:
+    """The draws of every example that hypothesis makes for `check` when all of them pass, as
+    `CaseGroup.draws` (grader.authoring.strategies): what `_run_hypothesis` replays instead of
+    running hypothesis again. None when the check's cases come from a plain strategy (they
+    cannot be replayed) or a replay would not rebuild exactly the cases drawn."""
+    if not isinstance(check.cases, CaseRecipe):
+        return None
+    recorded: list[list] = []
+    faithful = [True]
+
+    def body(group: tuple[Case, ...]) -> None:
+        draws = getattr(group, "draws", None)
+        if draws is None or not same_cases(group, replay_variants(check.cases, len(group), draws)):
+            faithful[0] = False
+        else:
+            recorded.append(list(draws))
+
+    draw_without_local_constants()
+    _hypothesis_test(check, body)()
+    return recorded if faithful[0] else None
+
+
+def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay: list[list] | None = None) -> Failure | None:
+    """Run one check; None if it passed.
+
+    With `replay` (the check's `record_cases`), its cases are built again from the recorded
+    draws, without hypothesis: the same cases in the same order. On the first failure the check
+    is run again under hypothesis, which meets the same cases and shrinks the failure; should
+    that run pass, the function answered the same call differently (random or stateful).
 
     A check whose verify makes exactly one call draws CASES_PER_EXAMPLE cases per
     hypothesis example and sends their calls together: hypothesis's own cost is shared by
     several cases, and the worker computes the next answer while this process checks one.
     """
-    group_size = CASES_PER_EXAMPLE if check.single_call else 1
-    examples = max(1, -(-check.max_examples // group_size))
+    group_size = _group_size(check)
     current: dict[str, Case] = {}
     seen: list[_FailedOn] = []
 
@@ -135,10 +181,7 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any) -> Fail
 
         return student
 
-    @seed(check_seed(check))
-    @_settings(examples)
-    @given(variants(check.cases, group_size))
-    def property_test(group: tuple[Case, ...]) -> None:
+    def run_group(group: tuple[Case, ...]) -> None:
         if group_size > 1:
             module.send_calls(check.function, [(case.args, dict(case.kwargs)) for case in group])
         for case in group:
@@ -149,8 +192,17 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any) -> Fail
                     seen.append(failed)
                 raise failed
 
+    replayed_failure = None
+    if replay is not None:
+        try:
+            for draws in replay:
+                run_group(replay_variants(check.cases, group_size, draws))
+            return None
+        except _FailedOn as failed:
+            replayed_failure = failed
+            seen.clear()
     try:
-        property_test()
+        _hypothesis_test(check, run_group)()
     except _FailedOn as failed:
         return Failure(failed.message, _observation(check.function, reference, failed.case, failed.got, failed.error),
                        failed.raised, tuple(_observation(check.function, reference, call.case, call.got, call.error)
@@ -159,9 +211,40 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any) -> Fail
         raise
     except _INCONSISTENT:
         case = current.get("case")
-        return Failure(f"{check.function} gave different results for the same input; is it random or stateful?",
-                       None if case is None else _observation(check.function, reference, case))
+        return _inconsistent(check, reference, case)
+    if replayed_failure is not None:  # it failed on a case, then passed on the same case
+        return _inconsistent(check, reference, replayed_failure.case)
     return None
+
+
+def _inconsistent(check: Check, reference: Any, case: Case | None) -> Failure:
+    return Failure(f"{check.function} gave different results for the same input; is it random or stateful?",
+                   None if case is None else _observation(check.function, reference, case))
+
+
+def same_cases(first: Sequence[Case], second: Sequence[Case]) -> bool:
+    """Whether two sequences of cases are the same calls: equal arguments, arrays equal in dtype,
+    shape and every bit (NaN included), and the same summaries."""
+    return len(first) == len(second) and all(
+        a.summary == b.summary and _same_value(tuple(a.args), tuple(b.args)) and _same_value(dict(a.kwargs), dict(b.kwargs))
+        for a, b in zip(first, second))
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+    if isinstance(a, float):
+        return a == b or (a != a and b != b)
+    try:
+        return bool(a == b)
+    except Exception:  # an object whose comparison does not give one answer
+        return False
 
 
 class _UsedFunctionAborted(StudentAbort):
@@ -212,7 +295,7 @@ def _same_call(args: tuple, kwargs: dict, case: Case) -> bool:
 
 
 def run_checks(checks: Sequence[Check], module: StudentModule | None, function_points, misconceptions: Sequence[Misconception],
-               missing: dict[str, str], reference: Any = None) -> list[CheckResult]:
+               missing: dict[str, str], reference: Any = None, replays: Sequence[list | None] | None = None) -> list[CheckResult]:
     """Run every check against `module`, in order, then say and score what each found.
 
     `missing` maps a function to the reason it cannot be called at all (the submission did not
@@ -222,10 +305,11 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
     reports say it once per function (or once for all). A check that times out or kills the
     worker fails, and so do the later checks of its function, without calling it again. A
     function's supporting checks pay only if one of its evidence checks passed
-    (grader.grading.scoring.count_supporting).
+    (grader.grading.scoring.count_supporting). `replays` holds each check's recorded cases
+    (`record_cases`, kept by grader.grading.case_cache); without them every check runs hypothesis.
     """
     draw_without_local_constants()
-    outcomes = _check_all(checks, module, misconceptions, missing, reference)
+    outcomes = _check_all(checks, module, misconceptions, missing, reference, replays or [None] * len(checks))
     results = [_result(check, outcome, max_score, missing.get(check.function))
                for check, outcome, max_score in zip(checks, outcomes, check_points(checks, function_points))]
     results = _not_implemented(checks, results, [outcome.failure for outcome in outcomes])
@@ -243,11 +327,11 @@ class Outcome:
 
 
 def _check_all(checks: Sequence[Check], module: StudentModule | None, misconceptions: Sequence[Misconception],
-               missing: dict[str, str], reference: Any) -> list[Outcome]:
+               missing: dict[str, str], reference: Any, replays: Sequence[list | None]) -> list[Outcome]:
     """The outcome of each check, in order: the checking step, the only one that calls the student."""
     aborted = dict(missing)
     outcomes = []
-    for check in checks:
+    for check, replay in zip(checks, replays, strict=True):
         started = time.perf_counter()
         unusable = [function for function in check.uses if function in aborted]
         if check.function in aborted:
@@ -256,7 +340,7 @@ def _check_all(checks: Sequence[Check], module: StudentModule | None, misconcept
             failure = Failure(f"not run: it calls your {unusable[0]}, which cannot be called ({aborted[unusable[0]]})")
         else:
             try:
-                failure = _run_hypothesis(check, module, reference)
+                failure = _run_hypothesis(check, module, reference, replay)
             except StudentAbort as abort:
                 aborted[_aborted_function(abort, check)] = abort.reason
                 failure = Failure(abort.reason)

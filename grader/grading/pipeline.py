@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from grader.grading.assignment import function_hints, load_checks, load_reference
+from grader.grading.case_cache import cached_replays
 from grader.grading.checking import run_checks
 from grader.grading.load_notes import load_notes, missing_reason
 from grader.grading.submission import load_submission
@@ -25,13 +26,15 @@ class GradingKit:
     checks: list
     misconceptions: list
     hints: dict
+    replays: list  # each check's recorded cases (grader.grading.case_cache)
 
 
 def load_kit(assignment: Assignment) -> GradingKit:
-    """The reference, checks, misconceptions and hints of `assignment` (trusted instructor code)."""
+    """The reference, checks, misconceptions and hints of `assignment` (trusted instructor code),
+    and the cases of its checks, from the case cache."""
     reference = load_reference(assignment)
     checks, misconceptions = load_checks(assignment, reference)
-    return GradingKit(reference, checks, misconceptions, function_hints(assignment))
+    return GradingKit(reference, checks, misconceptions, function_hints(assignment), cached_replays(assignment, checks))
 
 
 def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits(),
@@ -53,7 +56,7 @@ def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits =
         if module is not None:
             module.start()  # the worker imports numpy and runs the submission while the checks load
         kit = kit or load_kit(assignment)
-        report = _grade(assignment, submission, module, kit.reference, kit.checks, kit.misconceptions, started)
+        report = _grade(assignment, submission, module, kit, started)
         return dataclasses.replace(report, extra={**report.extra, "isolation": confinement.as_dict()},
                                    function_hints=dict(kit.hints))
     finally:
@@ -61,7 +64,7 @@ def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits =
             module.close()
 
 
-def _grade(assignment, submission, module, reference, checks, misconceptions, started) -> Report:
+def _grade(assignment, submission, module, kit: GradingKit, started) -> Report:
     notes = list(submission.notes)
     student_output = ""
     extra: dict[str, object] = {}
@@ -70,7 +73,7 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
         notes.insert(0, f"Nothing could be graded: {submission.problem}.")
         missing = {name: f"nothing could be graded ({submission.problem})" for name in assignment.points}
         loaded = time.perf_counter()
-        results = run_checks(checks, None, assignment.points, misconceptions, missing, reference)
+        results = run_checks(kit.checks, None, assignment.points, kit.misconceptions, missing, kit.reference, kit.replays)
     else:
         load = module.finish_load()
         loaded = time.perf_counter()
@@ -83,7 +86,7 @@ def _grade(assignment, submission, module, reference, checks, misconceptions, st
             graded_file = submission.graded_file or assignment.module
             missing = {name: missing_reason(name, graded_file, load, submission.cells) for name in assignment.points
                        if name not in load.defined}
-        results = run_checks(checks, module, assignment.points, misconceptions, missing, reference)
+        results = run_checks(kit.checks, module, assignment.points, kit.misconceptions, missing, kit.reference, kit.replays)
         module.close()
         student_output = module.output.text()
         extra = {"worker_layers": module.applied_layers, "student_calls": module.calls, "student_calls_per_function": dict(module.calls_per_function),
