@@ -155,21 +155,23 @@ def _affine_map(name: str, value) -> tuple[tuple[np.ndarray, np.ndarray] | None,
 
 def _is_associative(student, case) -> None:
     """compose_affine(compose_affine(f1, f2), f3) equals compose_affine(f1, compose_affine(f2, f3))."""
-    first, second, third = case.args
-    results = {}
-    for name, inner_args, outer in (("compose_affine(f1, f2)", (first, second), lambda inner: (inner, third)),
-                                    ("compose_affine(f2, f3)", (second, third), lambda inner: (first, inner))):
-        inner, problem = _affine_map(name, student(*inner_args))
-        if problem:
-            raise CheckFailure(problem)
-        results[name], problem = _affine_map(f"the composition with {name}", student(*outer(inner)))
-        if problem:
-            raise CheckFailure(problem)
-    (M_left, b_left), (M_right, b_right) = results.values()
+    f1, f2, f3 = case.args
+    f12 = _your_composition(student, "compose_affine(f1, f2)", f1, f2)
+    M_left, b_left = _your_composition(student, "compose_affine(compose_affine(f1, f2), f3)", f12, f3)
+    f23 = _your_composition(student, "compose_affine(f2, f3)", f2, f3)
+    M_right, b_right = _your_composition(student, "compose_affine(f1, compose_affine(f2, f3))", f1, f23)
     problem = (compare_array("M of (f1 then f2) then f3, against f1 then (f2 then f3)", M_left, M_right)
                or compare_array("b of (f1 then f2) then f3, against f1 then (f2 then f3)", b_left, b_right))
     if problem:
         raise CheckFailure(problem)
+
+
+def _your_composition(student, name: str, first, second) -> tuple[np.ndarray, np.ndarray]:
+    """The student's compose_affine(first, second) as float arrays; CheckFailure unless it is a pair (M, b)."""
+    pair, problem = _affine_map(name, student(first, second))
+    if problem:
+        raise CheckFailure(problem)
+    return pair
 
 
 def _each_prefix_extends_the_previous(got, case) -> str | None:
@@ -293,6 +295,7 @@ def _pairs_turn_by_w(got, case) -> str | None:
 
 
 def _returns_X(got, case) -> str | None:
+    """rotary with every position 0 turns nothing: X's values come back."""
     return compare_array("X rotated by angle 0 (against X)", got, case.args[0])
 
 
