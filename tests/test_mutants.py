@@ -13,6 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import REFERENCE_PATH, REPO, hw1_mutants
+from mutant_verdicts import assert_loses_points_only_where_it_should
 from grader.audit.callers import callers_of
 from grader.audit.run import plan_audit, run_audit
 from grader.audit.text import audit_text
@@ -53,12 +54,4 @@ def test_hw1_passes_its_audit(audit):
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
 def test_mutant_loses_points_only_where_it_should(audit, mutant):
-    (verdict,) = [v for v in audit.mutants if v.mutant.id == mutant.id]
-    assert verdict.fault is None, verdict.fault
-    assert verdict.caught, f"{mutant.description}: {mutant.function} kept all its points"
-    assert not verdict.leaks, f"{mutant.description}: points lost on {list(verdict.leaks)}, which do not call the broken function"
-    assert set(verdict.lost) <= {mutant.function} | CALLERS[mutant.function]
-    if mutant.misconception:
-        assert verdict.named, f"{mutant.id}: feedback does not name {mutant.misconception} as the likely cause"
-    else:
-        assert verdict.named is None
+    assert_loses_points_only_where_it_should(audit, mutant, CALLERS)

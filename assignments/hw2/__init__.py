@@ -1,0 +1,1 @@
+"""Homework 2: hidden checks and misconceptions (private to instructors)."""
