@@ -131,6 +131,35 @@ def test_a_surviving_mutant_a_leak_and_a_check_that_never_fails_exit_1(tmp_path)
     assert never.split()[:4] == ["0/3", ".", ".", "."] and never.endswith("<- never fails")
 
 
+USES_SQUARE = '''
+    from grader.authoring import Check, CheckFailure
+
+    def cube_is_x_times_your_square(student, case, others):
+        (x,) = case.args
+        got = student(x)
+        if abs(got - x * others["square"](x)).max() > 1e-9:
+            raise CheckFailure("cube(x) is not x times your square(x)", got)
+
+    checks.append(Check("cube", "is x times your square", vectors(), cube_is_x_times_your_square, uses=("square",)))
+'''
+
+
+def test_a_check_that_uses_another_function_may_lose_points_when_that_function_is_broken(tmp_path):
+    """cube's reference does not call square, but one of cube's checks calls the student's
+    square (`uses`): a broken square may cost cube that check, and that is no leak."""
+    checks = CHECKS.replace("    return checks, misconceptions", USES_SQUARE + "    return checks, misconceptions")
+    reference = REFERENCE.replace("    return x * _SQUARE(x)", "    return x * x * x")
+    mutants = MUTANTS.replace('"    return x * _SQUARE(x)", "    return x * x"', '"    return x * x * x", "    return x * x"')
+    completed = audit(make_toy(tmp_path, checks=checks, reference=reference, mutants=mutants))
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    cube_rows = completed.stdout.split("\ncube: ", 1)[1].split("\n\n", 1)[0].splitlines()
+    uses_row = next(row for row in cube_rows if row.endswith("is x times your square"))
+    assert uses_row.split()[:3] == ["1/1", "x", "1/2"]  # caught the broken cube, and the doubled square it uses
+
+    without = audit(make_toy(tmp_path / "plain", reference=reference, mutants=mutants))
+    assert without.returncode == 0, without.stdout  # without the check, square's mutants cost cube nothing
+
+
 @pytest.mark.parametrize("mutants, message", [
     (MUTANTS.replace('"    return x * _SQUARE(x)", "    return x * x"', '"    return x * x * x", "    return x"'),
      "mutant 'cube-x-squared': its `old` text occurs 0 times in the reference, not exactly once"),

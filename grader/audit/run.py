@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
-from grader.audit.callers import callers_of
+from grader.audit.callers import callers_of, uses_of
 from grader.audit.candidates import Candidate, build_candidates
 from grader.audit.mutant_file import load_mutants
 from grader.audit.pool import grade_files
@@ -39,7 +39,7 @@ def plan_audit(assignment: Assignment) -> AuditPlan:
     source = assignment.reference.read_text(encoding="utf-8")
     mutants = load_mutants(assignment, source, {m.label for m in kit.misconceptions})
     candidates = build_candidates(source, assignment.points, mutants or (), str(assignment.reference))
-    return AuditPlan(assignment, kit, tuple(candidates), callers_of(source), mutants is not None)
+    return AuditPlan(assignment, kit, tuple(candidates), callers_of(source, uses_of(kit.checks)), mutants is not None)
 
 
 def run_audit(plan: AuditPlan, jobs: int, progress: Callable[[int], None] | None = None) -> AuditReport:
