@@ -268,16 +268,14 @@ def multi_head_attention_backward(dH, C, W_q, W_k, W_v, W_o, n_heads, causal=Tru
             k = K[idx + (h,)]
             v = V[idx + (h,)]
             for i in range(T):
-                # o_i = sum_j a_ij v_j
+                # o_i = sum_j a_ij v_j: every v_j receives a_ij do_i
                 dA_i = v @ dO_heads[h, i]
-                for j in range(T):
-                    dV_heads[h, j] += a[i, j] * dO_heads[h, i]
+                dV_heads[h] += np.outer(a[i], dO_heads[h, i])
                 # softmax backward for row i, then the scaling of the scores
                 dS_i = a[i] * (dA_i - np.dot(dA_i, a[i])) * scale
-                for j in range(T):
-                    if dS_i[j] != 0.0:
-                        dQ_heads[h, i] += dS_i[j] * k[j]
-                        dK_heads[h, j] += dS_i[j] * q[i]
+                # score_ij = q_i . k_j * scale
+                dQ_heads[h, i] += dS_i @ k
+                dK_heads[h] += np.outer(dS_i, q[i])
 
         dQ = merge_heads(dQ_heads)
         dK = merge_heads(dK_heads)
