@@ -57,7 +57,8 @@ def test_ci_runs_exactly_the_readme_commands_and_installs_nothing_itself():
     code = [line for line in script.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     assert not any(re.search(r"\b(pip|venv|apt-get)\b", line) for line in code), "CI must install only through the README's commands"
     assert 'bash -c "$main_command"' in script and 'bash -c "$test_command"' in script
-    assert _readme_command("main-command").endswith("grader grade-all hw1 examples/hw1 --out out")
+    assert _readme_command("main-command").endswith(
+        "grader grade-all hw1 examples/hw1 --out out/hw1 && grader grade-all hw2 examples/hw2 --out out/hw2")
     assert _readme_command("test-command").endswith("pytest")
 
 
