@@ -24,7 +24,6 @@ import pytest
 import yaml
 
 from class_folders import TINY_TARGETS, hostile_source, tiny_mutants
-from conftest import REPO
 from grading_helpers import Homework, assert_valid_results, run_grader
 from hostile import CASES as HOSTILE
 from notebooks import tiny_partly_done_notebook
