@@ -1,7 +1,6 @@
 """Student text is never compiled, and never parsed without bounds, in the grader's own process
 (issue "Scores that cannot be gamed", item 5): files made to blow up json.loads (RecursionError)
-or compile() (MemoryError, RecursionError) are graded 0 with their reason, through the real CLI
-(as submissions of the small assignment of `grader new tiny`, the `tiny` fixture).
+or compile() (MemoryError, RecursionError) are graded 0 with their reason, through the real CLI.
 """
 
 from __future__ import annotations
@@ -25,17 +24,17 @@ HOSTILE_FILES = {
 }
 
 
-def test_files_that_blow_up_the_parsers_are_graded_zero_with_their_reason(tiny, tmp_path):
+def test_files_that_blow_up_the_parsers_are_graded_zero_with_their_reason(tmp_path):
     paths = []
     for name, (content, _) in HOSTILE_FILES.items():
         (tmp_path / name).write_text(content)
         paths.append(tmp_path / name)
-    graded = grade_many(paths, tmp_path, homework=tiny)
+    graded = grade_many(paths, tmp_path)
     for path in paths:
         outcome = graded[path]
         assert outcome["returncode"] == 0, (path.name, outcome["stderr"][-2000:])
         assert "Traceback" not in outcome["stderr"]
-        assert_valid_results(outcome["results"], tiny)
+        assert_valid_results(outcome["results"])
         assert outcome["results"]["score"] == 0
         reason = HOSTILE_FILES[path.name][1]
         assert reason in outcome["results"]["output"] and reason in outcome["feedback"]
