@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from class_folders import tiny_mutants
-from grading_helpers import Homework, run_grader
+from grading_helpers import Homework, function_scores, run_grader
 
 from grader.authoring.mutants import apply
 
@@ -141,42 +141,38 @@ def test_a_grader_fault_exits_1_and_still_writes_valid_results(tiny, tmp_path):
     assert "The grader itself failed" in data["output"] and "not a problem with your code" in data["output"]
 
 
-def scores_by_function(results: dict) -> dict[str, float]:
-    scores: dict[str, float] = {}
-    for test in results["tests"]:
-        scores[test["tags"][0]] = scores.get(test["tags"][0], 0) + test["score"]
-    return scores
+def grade_changed(tmp_path, homework: Homework, *changes: tuple[str, str]) -> tuple[dict, dict[str, str]]:
+    """Grade the reference with each (old, new) of `changes` made: its results and each failed check's output."""
+    source = homework.reference.read_text()
+    for old, new in changes:
+        assert source.count(old) == 1, old
+        source = source.replace(old, new)
+    path = tmp_path / "tiny.py"
+    path.write_text(source)
+    completed, data, _ = grade(tmp_path, homework, path)
+    assert completed.returncode == 0, completed.stderr
+    return data, {t["name"]: t["output"] for t in data["tests"] if t["status"] == "failed"}
 
 
 def test_wrong_dtypes_and_nan_each_earn_what_they_earn_with_a_reason(tiny, tmp_path):
-    source = tiny.reference.read_text()
-    source = source.replace("    return x / total  # the shape of x\n",
-                            "    return (x / total).astype(np.float32)  # the shape of x\n")  # wrong dtype
-    source = source.replace("    return (dp - np.sum(dp * p, axis=axis, keepdims=True)) / total\n",
-                            "    return np.full(x.shape, np.nan)\n")  # NaN
-    path = tmp_path / "tiny.py"
-    path.write_text(source)
-    completed, data, feedback = grade(tmp_path, tiny, path)
-    assert completed.returncode == 0
-    failed = {t["name"]: t["output"] for t in data["tests"] if t["status"] == "failed"}
+    data, failed = grade_changed(tmp_path, tiny,
+                                 ("    return x / total  # the shape of x\n",
+                                  "    return (x / total).astype(np.float32)  # the shape of x\n"),  # wrong dtype
+                                 ("    return (dp - np.sum(dp * p, axis=axis, keepdims=True)) / total\n",
+                                  "    return np.full(x.shape, np.nan)\n"))  # NaN
     assert "p: expected dtype float64, got float32" in failed["normalize: output shapes and dtypes"]
     backward = failed["normalize_backward: matches the reference gradient"]
     assert "NaN at [" in backward and "where a finite value was expected" in backward
-    scores = scores_by_function(data)
-    assert 0 < scores["normalize"] < 6  # float32 agrees within the tolerance: only its dtype check is lost
-    assert scores["normalize_backward"] == 0  # the NaNs have the right shape, but shapes pay only with agreement
+    scores = function_scores(data)
+    assert 0 < scores["normalize"][0] < 6  # float32 agrees within the tolerance: only its dtype check is lost
+    assert scores["normalize_backward"][0] == 0  # the NaNs have the right shape, but shapes pay only with agreement
 
 
 def test_a_wrong_shape_earns_what_it_earns_with_a_reason(tiny, tmp_path):
-    source = tiny.reference.read_text().replace("    return x / total  # the shape of x\n",
-                                                "    return (x / total).T  # the shape of x\n")
-    path = tmp_path / "tiny.py"
-    path.write_text(source)
-    completed, data, _ = grade(tmp_path, tiny, path)
-    assert completed.returncode == 0
-    failed = {t["name"]: t["output"] for t in data["tests"] if t["status"] == "failed"}
+    data, failed = grade_changed(tmp_path, tiny, ("    return x / total  # the shape of x\n",
+                                                  "    return (x / total).T  # the shape of x\n"))
     assert "p: expected shape (1, 2), got (2, 1)" in failed["normalize: output shapes and dtypes"]
-    assert scores_by_function(data) == {"normalize": 0, "normalize_backward": 4}
+    assert function_scores(data) == {"normalize": (0.0, 6.0), "normalize_backward": (4.0, 4.0)}
 
 
 def test_the_terminal_says_why_each_check_failed_in_one_line(tiny, tmp_path):
