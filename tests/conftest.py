@@ -71,6 +71,14 @@ def tiny_assignment(tmp_path_factory) -> Path:
     return root / "assignments"
 
 
+@pytest.fixture(scope="session")
+def tiny(tiny_assignment):
+    """tiny_assignment as a grading_helpers.Homework: grade_file(..., homework=tiny) and the like."""
+    from grading_helpers import Homework
+
+    return Homework("tiny", tiny_assignment)
+
+
 # The test files that take longest (each grades many submissions for real), heaviest first.
 # pytest-xdist's `--dist loadfile` hands whole files to its two workers in collection order, so
 # starting with these keeps one worker from being left with a long file at the end while the

@@ -1,4 +1,9 @@
-"""Helpers for tests that grade real submissions: run the CLI, grade many files in parallel."""
+"""Helpers for tests that grade real submissions: run the CLI, grade many files in parallel.
+
+`Homework` names the assignment a test grades: hw1 (`HW1`), or the small one of `grader new
+tiny` (the `tiny` fixture of conftest.py), which grades in well under a second and so suits
+tests of the CLI, batches, reports and notebooks, whose subject is not hw1's checks.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,53 @@ import json
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from conftest import REPO
+
+
+@dataclass(frozen=True)
+class Homework:
+    """An assignment as the tests grade it: `name` in the folder `assignments`, which holds
+    NAME/assignment.json; its reference, template and points are read from that file."""
+
+    name: str
+    assignments: Path
+
+    @property
+    def config(self) -> dict:
+        return json.loads((self.assignments / self.name / "assignment.json").read_text())
+
+    @property
+    def module(self) -> str:
+        """The name of the student's module: NAME.py or NAME.ipynb."""
+        return self.config["module"]
+
+    @property
+    def reference(self) -> Path:
+        return (self.assignments / self.name / self.config["reference"]).resolve()
+
+    @property
+    def template(self) -> Path:
+        """The student template folder: NAME.py, NAME.ipynb, test_public.py, grader.json."""
+        return (self.assignments / self.name / self.config["template"]).resolve()
+
+    @property
+    def points(self) -> dict[str, float]:
+        """function -> its points, in the assignment's order."""
+        return {name: float(points) for name, points in self.config["points"].items()}
+
+    @property
+    def max_score(self) -> float:
+        return sum(self.points.values())
+
+    def option(self) -> tuple[str, str]:
+        """The command-line option that points the grader at this assignment's folder."""
+        return ("--assignments", str(self.assignments))
+
+
+HW1 = Homework("hw1", REPO / "assignments")
 
 
 def run_grader(*args: str, cwd: Path = REPO, timeout: float = 600, wrap=None, env=None) -> subprocess.CompletedProcess:
@@ -17,11 +66,11 @@ def run_grader(*args: str, cwd: Path = REPO, timeout: float = 600, wrap=None, en
     return subprocess.run(wrap(command) if wrap else command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def grade_file(path: Path, out_dir: Path, extra: tuple[str, ...] = (), wrap=None) -> dict:
-    """Grade `path` through the CLI; its results.json and feedback text, plus the exit status."""
+def grade_file(path: Path, out_dir: Path, extra: tuple[str, ...] = (), wrap=None, homework: Homework = HW1) -> dict:
+    """Grade `path` as `homework` through the CLI; its results.json and feedback text, plus the exit status."""
     results, feedback = out_dir / f"{path.stem}.results.json", out_dir / f"{path.stem}.feedback.md"
-    completed = run_grader("grade", "hw1", path, "--results-json", results, "--feedback", feedback, "--quiet", *extra,
-                           wrap=wrap)
+    completed = run_grader(*homework.option(), "grade", homework.name, path, "--results-json", results,
+                           "--feedback", feedback, "--quiet", *extra, wrap=wrap)
     return {
         "returncode": completed.returncode,
         "stdout": completed.stdout,
@@ -31,11 +80,12 @@ def grade_file(path: Path, out_dir: Path, extra: tuple[str, ...] = (), wrap=None
     }
 
 
-def grade_many(paths: list[Path], out_dir: Path, extra: tuple[str, ...] = (), wrap=None) -> dict[Path, dict]:
-    """Grade every path (two at a time: the machine has two cores)."""
+def grade_many(paths: list[Path], out_dir: Path, extra: tuple[str, ...] = (), wrap=None,
+               homework: Homework = HW1) -> dict[Path, dict]:
+    """Grade every path as `homework` (two at a time: the machine has two cores)."""
     n = len(paths)
     with ProcessPoolExecutor(max_workers=2) as pool:
-        return dict(zip(paths, pool.map(grade_file, paths, [out_dir] * n, [extra] * n, [wrap] * n)))
+        return dict(zip(paths, pool.map(grade_file, paths, [out_dir] * n, [extra] * n, [wrap] * n, [homework] * n)))
 
 
 CONTRACT_POINTS = {
@@ -46,19 +96,20 @@ CONTRACT_POINTS = {
 }
 
 
-def assert_valid_results(results: dict) -> None:
-    """`results` follows contract §3 for hw1: Gradescope's fields, one function tag per test, points that add up."""
+def assert_valid_results(results: dict, homework: Homework = HW1) -> None:
+    """`results` follows contract §3 for `homework`: Gradescope's fields, one function tag per test, points that add up."""
+    expected_points = CONTRACT_POINTS if homework == HW1 else homework.points
     assert set(results) >= {"score", "max_score", "execution_time", "output", "tests"}
-    assert results["max_score"] == 100.0
+    assert results["max_score"] == float(sum(expected_points.values()))
     assert abs(results["score"] - sum(t["score"] for t in results["tests"])) < 1e-3
     for test in results["tests"]:
         assert set(test) >= {"name", "score", "max_score", "status", "output", "tags", "visibility"}
-        assert len(test["tags"]) == 1 and test["tags"][0] in CONTRACT_POINTS
+        assert len(test["tags"]) == 1 and test["tags"][0] in expected_points
         assert test["status"] in ("passed", "failed")
         assert test["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
         assert 0 <= test["score"] <= test["max_score"]
     points = {name: p for name, (_, p) in function_scores(results).items()}
-    assert points == {k: float(v) for k, v in CONTRACT_POINTS.items()}
+    assert points == {k: float(v) for k, v in expected_points.items()}
 
 
 def function_scores(results: dict) -> dict[str, tuple[float, float]]:

@@ -2,7 +2,8 @@
 
 `filled_template(functions)` is the student's path through the homework: the template
 notebook that `grader release` wrote, with the TODO stub of each named function replaced by
-the reference's code for it (the student "fills in the blanks"); the other stubs stay.
+the reference's code for it (the student "fills in the blanks"); the other stubs stay. It is
+hw1's template unless a `homework` (grading_helpers.Homework, e.g. the `tiny` fixture) is given.
 """
 
 from __future__ import annotations
@@ -15,21 +16,23 @@ import nbformat
 
 from conftest import REFERENCE_PATH, REPO
 from grader.grading.solution_blocks import find_solution_blocks
+from grading_helpers import HW1, Homework
 
 TEMPLATE_NOTEBOOK = REPO / "student_template" / "hw1" / "hw1.ipynb"
 _STUB = re.compile(r'^(?P<indent>[ \t]*)# TODO: .*\n[ \t]*raise NotImplementedError\("(?P<function>\w+) is not implemented yet"\)\n?',
                    re.MULTILINE)
 
 
-def solution_bodies() -> dict[str, str]:
-    """The reference's code for each function: its solution block's lines."""
-    source = REFERENCE_PATH.read_text(encoding="utf-8")
+def solution_bodies(reference: Path = REFERENCE_PATH) -> dict[str, str]:
+    """The code of each function of the reference at `reference`: its solution block's lines."""
+    source = reference.read_text(encoding="utf-8")
     return {block.function: "".join(line + "\n" for line in block.lines) for block in find_solution_blocks(source)}
 
 
-def fill_stubs(source: str, functions: set[str] | None) -> str:
-    """`source` with the stub of each function in `functions` (None: all) replaced by the reference's code."""
-    bodies = solution_bodies()
+def fill_stubs(source: str, functions: set[str] | None, reference: Path = REFERENCE_PATH) -> str:
+    """`source` with the stub of each function in `functions` (None: all) replaced by the code of
+    the reference at `reference`."""
+    bodies = solution_bodies(reference)
 
     def fill(match: re.Match) -> str:
         name = match["function"]
@@ -40,13 +43,13 @@ def fill_stubs(source: str, functions: set[str] | None) -> str:
     return _STUB.sub(fill, source)
 
 
-def filled_template(functions: set[str] | None = None) -> nbformat.NotebookNode:
-    """The template notebook with the named functions (None: all) filled in from the reference."""
-    notebook = nbformat.read(TEMPLATE_NOTEBOOK, as_version=4)
+def filled_template(functions: set[str] | None = None, homework: Homework = HW1) -> nbformat.NotebookNode:
+    """The template notebook of `homework` with the named functions (None: all) filled in from its reference."""
+    notebook = nbformat.read(homework.template / f"{homework.module}.ipynb", as_version=4)
     filled = copy.deepcopy(notebook)
     for cell in filled.cells:
         if cell.cell_type == "code":
-            cell.source = fill_stubs(cell.source, functions)
+            cell.source = fill_stubs(cell.source, functions, homework.reference)
     return filled
 
 
@@ -114,23 +117,52 @@ def partly_done_module() -> str:
 
 def partly_done_notebook(scratch: bool = True) -> nbformat.NotebookNode:
     """The template notebook with the same code as partly_done_module(), and, with `scratch`,
-    what a real notebook also holds: imports for plotting, magics, a shell escape, scratch cells
-    that print and plot, one that fails, saved outputs and JupyterLab's metadata."""
+    what a real notebook also holds (with_scratch, trying out softmax)."""
     notebook = filled_template(PARTLY_DONE)
     for cell in notebook.cells:
         if cell.cell_type == "code":
             cell.source = with_bugs(cell.source)
-    if not scratch:
-        return notebook
+    return with_scratch(notebook, "softmax") if scratch else notebook
+
+
+def with_scratch(notebook: nbformat.NotebookNode, function: str) -> nbformat.NotebookNode:
+    """`notebook` with what a real notebook also holds: imports for plotting, magics, a shell
+    escape, scratch cells that try out `function` (a function of one array) and plot, one that
+    fails, saved outputs and JupyterLab's metadata."""
     new_code = nbformat.v4.new_code_cell
     first_code = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
     notebook.cells.insert(first_code + 1, new_code("%matplotlib inline\n!pip install tqdm\nimport matplotlib.pyplot as plt\nfrom tqdm.auto import tqdm"))
-    softmax_cell = next(i for i, c in enumerate(notebook.cells) if "def softmax(" in c.source)
-    notebook.cells.insert(softmax_cell + 1, new_code(
-        "# trying it out\nx = np.array([[1.0, 2.0, 3.0]])\nprint(softmax(x), softmax(x).sum())\n"
-        "plt.imshow(softmax(np.random.randn(5, 5)))\nplt.colorbar()"))
-    notebook.cells.insert(softmax_cell + 2, new_code("%%timeit\nsoftmax(np.random.randn(100, 100))"))
-    notebook.cells.insert(softmax_cell + 3, new_code("print(A_demo.shape)  # left over from a deleted cell"))
+    function_cell = next(i for i, c in enumerate(notebook.cells) if f"def {function}(" in c.source)
+    notebook.cells.insert(function_cell + 1, new_code(
+        f"# trying it out\nx = np.array([[1.0, 2.0, 3.0]])\nprint({function}(x), {function}(x).sum())\n"
+        f"plt.imshow({function}(np.random.randn(5, 5)))\nplt.colorbar()"))
+    notebook.cells.insert(function_cell + 2, new_code(f"%%timeit\n{function}(np.random.randn(100, 100))"))
+    notebook.cells.insert(function_cell + 3, new_code("print(A_demo.shape)  # left over from a deleted cell"))
     notebook.cells.append(new_code(
         "losses = []\nfor step in tqdm(range(3)):\n    losses.append(step)\nfig, ax = plt.subplots()\nax.plot(losses)\nplt.show()"))
     return jupyterlab_metadata(notebook)
+
+
+# tiny (the `tiny` fixture) halfway: normalize written but without its check for negative counts, a
+# classic omission that costs its one check of the ValueError; normalize_backward still a stub.
+TINY_PARTLY_DONE_BUG = ('    if np.any(x < 0):\n'
+                        '        raise ValueError("normalize takes counts or weights: no entry may be negative")\n', "")
+
+
+def tiny_partly_done_module(homework: Homework) -> str:
+    """tiny's template module with normalize filled in, with the omission above: the .py twin of
+    tiny_partly_done_notebook."""
+    source = fill_stubs((homework.template / f"{homework.module}.py").read_text(encoding="utf-8"), {"normalize"},
+                        homework.reference)
+    assert source.count(TINY_PARTLY_DONE_BUG[0]) == 1
+    return source.replace(*TINY_PARTLY_DONE_BUG)
+
+
+def tiny_partly_done_notebook(homework: Homework, scratch: bool = True) -> nbformat.NotebookNode:
+    """tiny's template notebook with the code of tiny_partly_done_module(), and, with `scratch`,
+    the scratch work of a real notebook (with_scratch, trying out normalize)."""
+    notebook = filled_template({"normalize"}, homework)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.source = cell.source.replace(*TINY_PARTLY_DONE_BUG)
+    return with_scratch(notebook, "normalize") if scratch else notebook

@@ -1,5 +1,6 @@
 """Options go wherever a user puts them, and a fully reused grade-all shows no empty progress bar:
-the real CLI, in a subprocess."""
+the real CLI, in a subprocess. What is graded is the small assignment of `grader new tiny` (the
+`tiny` fixture); the commands that must not find hw1 are run where ./assignments holds it."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ import pytest
 from conftest import REPO
 from grading_helpers import run_grader
 
-ASSIGNMENTS = REPO / "assignments"
 ALICE = REPO / "examples" / "hw1" / "alice_full_marks.py"
 ELSEWHERE = "/nonexistent-assignments-folder"
 
@@ -52,28 +52,28 @@ def test_assignments_is_used_wherever_it_is_placed(command, tmp_path):
     assert not any(tmp_path.iterdir())  # nothing was written
 
 
-def test_assignments_after_the_command_overrides_the_one_before(tmp_path):
-    completed = run_grader("--assignments", ASSIGNMENTS, "checks", "hw1", "--assignments", ELSEWHERE)
+def test_assignments_after_the_command_overrides_the_one_before(tiny):
+    completed = run_grader("--assignments", tiny.assignments, "checks", "tiny", "--assignments", ELSEWHERE)
     assert completed.returncode == 2 and ELSEWHERE in completed.stderr
-    completed = run_grader("--assignments", ELSEWHERE, "checks", "hw1", "--assignments", ASSIGNMENTS)
+    completed = run_grader("--assignments", ELSEWHERE, "checks", "tiny", "--assignments", tiny.assignments)
     assert completed.returncode == 0, completed.stderr
 
 
-def test_the_issues_command_grades_with_options_before_and_after_the_positionals(tmp_path):
-    """`grader grade hw1 hw1.py --assignments DIR`, from a folder without ./assignments, with
-    --quiet before the positionals and --results-json after them."""
+def test_the_issues_command_grades_with_options_before_and_after_the_positionals(tiny, tmp_path):
+    """`grader grade hw1 hw1.py --assignments DIR` (here tiny), from a folder without ./assignments,
+    with --quiet before the positionals and --results-json after them."""
     results = tmp_path / "results.json"
-    completed = run_grader("grade", "--quiet", "hw1", ALICE, "--assignments", ASSIGNMENTS, "--results-json", results,
-                           cwd=tmp_path)
+    completed = run_grader("grade", "--quiet", "tiny", tiny.reference, "--assignments", tiny.assignments,
+                           "--results-json", results, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout == ""  # --quiet, given before the positionals, took effect
-    assert json.loads(results.read_text())["score"] == 100.0
+    assert json.loads(results.read_text())["score"] == 10.0
 
 
-def test_checks_runs_from_elsewhere_with_assignments_after_it(tmp_path):
-    completed = run_grader("checks", "hw1", "--assignments", ASSIGNMENTS, cwd=tmp_path)
+def test_checks_runs_from_elsewhere_with_assignments_after_it(tiny, tmp_path):
+    completed = run_grader("checks", "tiny", "--assignments", tiny.assignments, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
-    assert "| rnn_step |" in completed.stdout
+    assert "| normalize |" in completed.stdout
 
 
 @pytest.mark.parametrize("argv", [["--isolation", "paranoid"], ["hw1.py", "--isolation", "paranoid"],
@@ -107,15 +107,15 @@ def test_a_wrong_option_is_one_line_and_exit_2(argv, message):
     assert len(lines) == 1 and lines[0].startswith("grader: error: ") and message in lines[0], lines
 
 
-def test_grade_all_shows_a_bar_only_for_those_it_grades(tmp_path):
+def test_grade_all_shows_a_bar_only_for_those_it_grades(tiny, tmp_path):
     """Options between the positionals; the second run reuses everyone (no bar, the summary line
     alone); a third, with one new student, has a bar for that one only."""
     folder, out = tmp_path / "class", tmp_path / "out"
     folder.mkdir()
-    shutil.copy(ALICE, folder / "alice.py")
+    shutil.copy(tiny.reference, folder / "alice.py")
 
     def grade_all():
-        return run_grader("grade-all", "hw1", "--out", out, folder, "--jobs", "1")
+        return run_grader("grade-all", "tiny", "--out", out, folder, "--assignments", tiny.assignments, "--jobs", "1")
 
     first = grade_all()
     assert first.returncode == 0, first.stderr
@@ -125,9 +125,9 @@ def test_grade_all_shows_a_bar_only_for_those_it_grades(tmp_path):
     second = grade_all()
     assert second.returncode == 0, second.stderr
     assert "%|" not in second.stderr and "grading" not in second.stderr and "\r" not in second.stderr
-    assert second.stdout.splitlines()[0] == "1 student: graded 0, reused 1 unchanged since the last run; mean score 100.00 / 100"
+    assert second.stdout.splitlines()[0] == "1 student: graded 0, reused 1 unchanged since the last run; mean score 10.00 / 10"
 
-    shutil.copy(ALICE, folder / "bob.py")
+    shutil.copy(tiny.reference, folder / "bob.py")
     third = grade_all()
     assert third.returncode == 0, third.stderr
     assert "grading 1 of 2" in third.stderr and "1/1" in third.stderr and "/2" not in third.stderr

@@ -1,7 +1,9 @@
 """Grading where students submit: the Gradescope zip, the GitHub workflow, JUnit XML and --fail-under.
 
 The Gradescope zip is unpacked into a temporary root laid out as Gradescope lays it out, and its
-own run_autograder grades real submissions with the grader inside the zip.
+own run_autograder grades real submissions with the grader inside the zip. The assignment
+exported and graded is the small one of `grader new tiny` (the `tiny` fixture): the subject here
+is the packaging and its entry points, not hw1's checks.
 """
 
 from __future__ import annotations
@@ -17,22 +19,40 @@ import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 import yaml
 
-from conftest import REFERENCE_PATH, REPO
-from grading_helpers import assert_valid_results, function_scores, run_grader
+from class_folders import TINY_TARGETS, hostile_source, tiny_mutants
+from grading_helpers import Homework, assert_valid_results, run_grader
 from hostile import CASES as HOSTILE
+from notebooks import tiny_partly_done_notebook
 
+from grader.authoring.mutants import apply
 from grader.cli import build_parser
 
-EXAMPLES = REPO / "examples" / "hw1"
+
+HIDDEN_CHECK = ("cases=c.negative_entries(), max_examples=10)",
+                'cases=c.negative_entries(), max_examples=10, visibility="after_due_date")')
 
 
 @pytest.fixture(scope="module")
-def autograder_zip(tmp_path_factory) -> Path:
+def tiny(tmp_path_factory, tiny) -> Homework:
+    """The session's tiny assignment, copied, with one check shown only after the due date, as an
+    instructor hides one: normalize's check of the ValueError."""
+    root = tmp_path_factory.mktemp("hidden") / "course"
+    shutil.copytree(tiny.assignments.parent, root)
+    checks = root / "assignments" / "tiny" / "checks.py"
+    source = checks.read_text()
+    assert source.count(HIDDEN_CHECK[0]) == 1
+    checks.write_text(source.replace(*HIDDEN_CHECK))
+    return Homework("tiny", root / "assignments")
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory, tiny) -> Path:
     path = tmp_path_factory.mktemp("export") / "autograder.zip"
-    completed = run_grader("export", "gradescope", "hw1", "-o", path)
+    completed = run_grader(*tiny.option(), "export", "gradescope", "tiny", "-o", path)
     assert completed.returncode == 0, completed.stderr
     assert f"wrote {path}" in completed.stdout
     return path
@@ -64,13 +84,13 @@ def test_the_zip_has_the_scripts_at_its_root_and_everything_grading_needs(autogr
     with zipfile.ZipFile(autograder_zip) as archive:
         names = archive.namelist()
         modes = {info.filename: info.external_attr >> 16 for info in archive.infolist()}
-        config = json.loads(archive.read("assignments/hw1/assignment.json"))
+        config = json.loads(archive.read("assignments/tiny/assignment.json"))
     assert {"setup.sh", "run_autograder"} <= set(names)
     assert modes["run_autograder"] & stat.S_IXUSR and modes["setup.sh"] & stat.S_IXUSR
     assert "grader-package/pyproject.toml" in names and "grader-package/grader/cli.py" in names
     assert "grader-package/grader/templates/summary.html.j2" in names
-    assert {"assignments/hw1/checks.py", "assignments/hw1/cases.py", "assignments/hw1/private/hw1.py"} <= set(names)
-    assert config["reference"] == "private/hw1.py"
+    assert {"assignments/tiny/checks.py", "assignments/tiny/cases.py", "assignments/tiny/private/tiny.py"} <= set(names)
+    assert config["reference"] == "private/tiny.py"
     assert not [n for n in names if "__pycache__" in n or n.startswith("/") or ".." in n]
     for script in ("setup.sh", "run_autograder"):
         with zipfile.ZipFile(autograder_zip) as archive:
@@ -80,36 +100,42 @@ def test_the_zip_has_the_scripts_at_its_root_and_everything_grading_needs(autogr
         assert checked.returncode == 0, checked.stderr
 
 
-def test_the_zip_is_the_same_bytes_every_time(autograder_zip, tmp_path):
+def test_the_zip_is_the_same_bytes_every_time(autograder_zip, tiny, tmp_path):
     again = tmp_path / "again.zip"
-    assert run_grader("export", "gradescope", "hw1", "-o", again).returncode == 0
+    assert run_grader(*tiny.option(), "export", "gradescope", "tiny", "-o", again).returncode == 0
     assert again.read_bytes() == autograder_zip.read_bytes()
 
 
-def _hostile(case_id: str) -> str:
+def _hostile(homework: Homework, case_id: str) -> str:
     case = next(c for c in HOSTILE if c.id == case_id)
-    code = case.code.format(port=9, marker="FAKE")
-    reference = REFERENCE_PATH.read_text()
-    if case.where == "import":
-        return reference + "\n\n" + code
-    head = reference.index(f"def {case.where}(")
-    return reference[:head] + code + "\n\n" + reference[reference.find("\n# %%", head):]
+    return hostile_source(case, homework.reference.read_text(), TINY_TARGETS.get(case_id), marker="FAKE")
 
 
-@pytest.mark.parametrize("name, files, expected", [
-    ("full marks", {"hw1.py": (EXAMPLES / "alice_full_marks.py").read_text()}, 100.0),
-    ("partly wrong", {"hw1.py": (EXAMPLES / "bob_partly_wrong.py").read_text()}, (60.0, 90.0)),
-    ("broken", {"hw1.py": (EXAMPLES / "carol_broken.py").read_text()}, 0.0),
-    ("notebook under another name", {"hw1 (2).ipynb": (EXAMPLES / "dana_notebook.ipynb").read_text()}, (30.0, 60.0)),
-    ("hostile: fake results", {"hw1.py": _hostile("fake-results-everywhere")}, 100.0),
-    ("hostile: a hanging function", {"hw1.py": _hostile("infinite-loop-in-function")}, (50.0, 99.0)),
-    ("nothing uploaded", {}, 0.0),
-])
-def test_run_autograder_grades_real_submissions(autograder_zip, tmp_path, name, files, expected):
-    root = gradescope_root(autograder_zip, tmp_path / "autograder", files)
+def partly_wrong(homework: Homework) -> str:
+    """tiny's reference with its backward pass missing a term (a mutant of the scaffold): normalize's 6 points of 10."""
+    (mutant,) = [m for m in tiny_mutants(homework) if m.id == "normalize_backward-missing-term"]
+    return apply(homework.reference.read_text(), mutant)
+
+
+UPLOADS = {  # name: (the uploaded files, given tiny; the score, or the open interval it lies in)
+    "full marks": (lambda hw: {"tiny.py": hw.reference.read_text()}, 10.0),
+    "partly wrong": (lambda hw: {"tiny.py": partly_wrong(hw)}, (5.0, 7.0)),
+    "broken": (lambda hw: {"tiny.py": "import numpy as np\n\ndef normalize(x, axis=-1)\n    return x\n"}, 0.0),
+    "notebook under another name": (lambda hw: {"tiny (2).ipynb": nbformat.writes(tiny_partly_done_notebook(hw))},
+                                    (4.0, 6.0)),
+    "hostile: fake results": (lambda hw: {"tiny.py": _hostile(hw, "fake-results-everywhere")}, 10.0),
+    "hostile: a hanging function": (lambda hw: {"tiny.py": _hostile(hw, "infinite-loop-in-function")}, (5.0, 7.0)),
+    "nothing uploaded": (lambda hw: {}, 0.0),
+}
+
+
+@pytest.mark.parametrize("name", list(UPLOADS))
+def test_run_autograder_grades_real_submissions(autograder_zip, tiny, tmp_path, name):
+    upload, expected = UPLOADS[name]
+    root = gradescope_root(autograder_zip, tmp_path / "autograder", upload(tiny))
     completed, results = run_autograder(root)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    assert_valid_results(results)
+    assert_valid_results(results, tiny)
     if isinstance(expected, tuple):
         assert expected[0] < results["score"] < expected[1]
     else:
@@ -118,13 +144,13 @@ def test_run_autograder_grades_real_submissions(autograder_zip, tmp_path, name, 
     assert (root / "results" / "feedback.md").is_file()
     assert "FAKE" not in json.dumps([t["output"] for t in results["tests"]])
     if name == "notebook under another name":
-        assert ("The submission holds no hw1.py or hw1.ipynb, so hw1 (2).ipynb, its only .py or .ipynb file, "
-                "was used instead: name it hw1.ipynb next time.") in results["output"]
+        assert ("The submission holds no tiny.py or tiny.ipynb, so tiny (2).ipynb, its only .py or .ipynb file, "
+                "was used instead: name it tiny.ipynb next time.") in results["output"]
 
 
-def test_run_autograder_uses_the_grader_inside_the_zip_and_reports_its_faults(autograder_zip, tmp_path):
-    root = gradescope_root(autograder_zip, tmp_path / "autograder", {"hw1.py": REFERENCE_PATH.read_text()})
-    checks = root / "source" / "assignments" / "hw1" / "checks.py"
+def test_run_autograder_uses_the_grader_inside_the_zip_and_reports_its_faults(autograder_zip, tiny, tmp_path):
+    root = gradescope_root(autograder_zip, tmp_path / "autograder", {"tiny.py": tiny.reference.read_text()})
+    checks = root / "source" / "assignments" / "tiny" / "checks.py"
     checks.write_text(checks.read_text() + "\nraise RuntimeError('a broken check file')\n")
     completed, results = run_autograder(root)
     assert completed.returncode == 1
@@ -133,8 +159,8 @@ def test_run_autograder_uses_the_grader_inside_the_zip_and_reports_its_faults(au
     assert "not a problem with your code" in results["output"]
 
 
-def test_run_autograder_writes_results_even_when_python_cannot_start(autograder_zip, tmp_path):
-    root = gradescope_root(autograder_zip, tmp_path / "autograder", {"hw1.py": REFERENCE_PATH.read_text()})
+def test_run_autograder_writes_results_even_when_python_cannot_start(autograder_zip, tiny, tmp_path):
+    root = gradescope_root(autograder_zip, tmp_path / "autograder", {"tiny.py": tiny.reference.read_text()})
     completed, results = run_autograder(root, python="/bin/false")
     assert completed.returncode != 0
     assert results["score"] == 0.0 and "failed to start" in results["output"]
@@ -143,15 +169,15 @@ def test_run_autograder_writes_results_even_when_python_cannot_start(autograder_
 # ---- GitHub Classroom ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def github_export(tmp_path_factory) -> Path:
+def github_export(tmp_path_factory, tiny) -> Path:
     out = tmp_path_factory.mktemp("github")
-    completed = run_grader("export", "github", "hw1", "-o", out)
+    completed = run_grader(*tiny.option(), "export", "github", "tiny", "-o", out)
     assert completed.returncode == 0, completed.stderr
     return out
 
 
 def workflow_of(out: Path) -> dict:
-    return yaml.safe_load((out / "student-repo" / ".github" / "workflows" / "grade-hw1.yml").read_text())
+    return yaml.safe_load((out / "student-repo" / ".github" / "workflows" / "grade-tiny.yml").read_text())
 
 
 def test_the_workflow_grades_on_push_with_the_hidden_checks_from_a_secret_location(github_export):
@@ -178,16 +204,16 @@ def test_the_workflow_commands_are_valid_grader_command_lines(github_export):
     words = shlex.split(grade)
     assert words[:3] == ["python", "-m", "grader"]
     args = build_parser().parse_args(words[3:])
-    assert (args.command, args.assignment, str(args.submission)) == ("grade", "hw1", "submission")
+    assert (args.command, args.assignment, str(args.submission)) == ("grade", "tiny", "submission")
     assert str(args.assignments) == "private/assignments" and str(args.junit_xml) == "junit.xml"
 
 
-def test_the_workflow_steps_grade_and_report_for_real(github_export, tmp_path):
+def test_the_workflow_steps_grade_and_report_for_real(github_export, tiny, tmp_path):
     """The Grade and Report steps, run as the runner runs them: the student's repository in
     submission/, the private repository in private/, the grader installed from it."""
     workspace = tmp_path / "workspace"
-    shutil.copytree(REPO / "student_template" / "hw1", workspace / "submission")
-    shutil.copy(EXAMPLES / "bob_partly_wrong.py", workspace / "submission" / "hw1.py")
+    shutil.copytree(tiny.template, workspace / "submission")
+    (workspace / "submission" / "tiny.py").write_text(partly_wrong(tiny))
     shutil.copytree(github_export / "private-repo", workspace / "private")
     (job,) = workflow_of(github_export)["jobs"].values()
     steps = {step["name"]: step["run"] for step in job["steps"] if "run" in step}
@@ -198,17 +224,18 @@ def test_the_workflow_steps_grade_and_report_for_real(github_export, tmp_path):
     graded = subprocess.run(["bash", "-c", steps["Grade"]], cwd=workspace, env=env, capture_output=True, text=True, timeout=300)
     assert graded.returncode == 0, graded.stderr
     results = json.loads((workspace / "results.json").read_text())
-    assert_valid_results(results)
-    assert "hw1.ipynb was ignored: the folder also holds hw1.py, which was graded." in results["output"]
+    assert_valid_results(results, tiny)
+    assert 0 < results["score"] < 10
+    assert "tiny.ipynb was ignored: the folder also holds tiny.py, which was graded." in results["output"]
     reported = subprocess.run(["bash", "-c", steps["Report the grade to GitHub Classroom"]], cwd=workspace, env=env,
                               capture_output=True, text=True, timeout=60)
     total = results["score"]
     assert reported.returncode == 0
     assert reported.stdout.splitlines() == [
-        f"::notice title=Autograding complete::Points {total:g}/100",
-        f'::notice title=Autograding report::{{"totalPoints":{total:g},"maxPoints":100}}',
+        f"::notice title=Autograding complete::Points {total:g}/10",
+        f'::notice title=Autograding report::{{"totalPoints":{total:g},"maxPoints":10}}',
     ]
-    assert summary.read_text().startswith("# Feedback: hw1")
+    assert summary.read_text().startswith("# Feedback: tiny")
     assert ET.parse(workspace / "junit.xml").getroot().tag == "testsuites"
 
 
@@ -222,9 +249,10 @@ def test_the_reporter_reports_zero_when_there_are_no_results(tmp_path):
 
 # ---- any CI: JUnit XML and --fail-under --------------------------------------------------------------
 
-def test_junit_xml_has_one_test_case_per_check(tmp_path):
-    results, junit = tmp_path / "results.json", tmp_path / "junit.xml"
-    completed = run_grader("grade", "hw1", EXAMPLES / "bob_partly_wrong.py", "--results-json", results,
+def test_junit_xml_has_one_test_case_per_check(tiny, tmp_path):
+    results, junit, submission = tmp_path / "results.json", tmp_path / "junit.xml", tmp_path / "partly_wrong.py"
+    submission.write_text(partly_wrong(tiny))
+    completed = run_grader(*tiny.option(), "grade", "tiny", submission, "--results-json", results,
                            "--junit-xml", junit, "--quiet")
     assert completed.returncode == 0
     data = json.loads(results.read_text())
@@ -232,25 +260,26 @@ def test_junit_xml_has_one_test_case_per_check(tmp_path):
     (suite,) = root.findall("testsuite")
     cases = suite.findall("testcase")
     assert [c.get("name") for c in cases] == [t["name"] for t in data["tests"]]
-    assert [c.get("classname") for c in cases] == [f"hw1.{t['tags'][0]}" for t in data["tests"]]
+    assert [c.get("classname") for c in cases] == [f"tiny.{t['tags'][0]}" for t in data["tests"]]
     failed = [c for c in cases if c.find("failure") is not None]
     assert len(failed) == sum(t["status"] == "failed" for t in data["tests"]) == int(suite.get("failures")) > 0
     assert int(suite.get("tests")) == len(cases) == len(data["tests"])
     first = next(t for t in data["tests"] if t["status"] == "failed")
     assert failed[0].find("failure").text == first["output"].split("\nHint:")[0]
     score = {p.get("name"): p.get("value") for p in suite.find("properties")}
-    assert float(score["score"]) == pytest.approx(data["score"]) and score["max_score"] == "100"
+    assert float(score["score"]) == pytest.approx(data["score"]) and score["max_score"] == "10"
 
 
-@pytest.mark.parametrize("threshold, status", [("80", 1), ("50", 0), ("0", 0)])
-def test_fail_under_exits_1_below_the_threshold_and_still_writes_every_report(tmp_path, threshold, status):
-    results, feedback, junit = tmp_path / "r.json", tmp_path / "f.md", tmp_path / "j.xml"
-    completed = run_grader("grade", "hw1", EXAMPLES / "bob_partly_wrong.py", "--results-json", results, "--feedback", feedback,
+@pytest.mark.parametrize("threshold, status", [("8", 1), ("5", 0), ("0", 0)])
+def test_fail_under_exits_1_below_the_threshold_and_still_writes_every_report(tiny, tmp_path, threshold, status):
+    results, feedback, junit, submission = tmp_path / "r.json", tmp_path / "f.md", tmp_path / "j.xml", tmp_path / "s.py"
+    submission.write_text(partly_wrong(tiny))  # 6 of 10
+    completed = run_grader(*tiny.option(), "grade", "tiny", submission, "--results-json", results, "--feedback", feedback,
                            "--junit-xml", junit, "--fail-under", threshold, "--quiet")
-    assert completed.returncode == status
+    assert completed.returncode == status, completed.stderr
     assert results.is_file() and feedback.is_file() and junit.is_file()
     if status:
-        assert completed.stderr.strip().startswith("grader: score 67 ") and "is below --fail-under 80" in completed.stderr
+        assert completed.stderr.strip().startswith("grader: score 6 ") and "is below --fail-under 8" in completed.stderr
 
 
 @pytest.mark.parametrize("args, message", [

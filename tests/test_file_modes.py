@@ -1,5 +1,6 @@
 """Reports are readable by the course staff: every file the grader writes gets the mode a new
-file gets (0666 less the umask, 0644 with the usual umask 022), not the 0600 of a temporary file."""
+file gets (0666 less the umask, 0644 with the usual umask 022), not the 0600 of a temporary file.
+The assignment graded is the small one of `grader new tiny` (the `tiny` fixture)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import os
 import shutil
 import stat
 
-from conftest import REFERENCE_PATH
 from grading_helpers import run_grader
 
 
@@ -15,18 +15,18 @@ def _mode(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_grade_and_grade_all_write_files_with_the_usual_mode(tmp_path):
+def test_grade_and_grade_all_write_files_with_the_usual_mode(tiny, tmp_path):
     previous = os.umask(0o022)  # the test's subprocesses inherit it
     try:
         reports = [tmp_path / name for name in ("results.json", "feedback.md", "junit.xml")]
-        completed = run_grader("grade", "hw1", REFERENCE_PATH, "--results-json", reports[0], "--feedback", reports[1],
-                               "--junit-xml", reports[2], "--quiet")
+        completed = run_grader(*tiny.option(), "grade", "tiny", tiny.reference, "--results-json", reports[0],
+                               "--feedback", reports[1], "--junit-xml", reports[2], "--quiet")
         assert completed.returncode == 0, completed.stderr
         folder = tmp_path / "class"
         folder.mkdir()
-        shutil.copy(REFERENCE_PATH, folder / "alice.py")
+        shutil.copy(tiny.reference, folder / "alice.py")
         out = tmp_path / "out"
-        completed = run_grader("grade-all", "hw1", folder, "--out", out, "--jobs", "1", "--quiet")
+        completed = run_grader(*tiny.option(), "grade-all", "tiny", folder, "--out", out, "--jobs", "1", "--quiet")
         assert completed.returncode == 0, completed.stderr
     finally:
         os.umask(previous)

@@ -1,11 +1,12 @@
 """Student code that writes its own frames on the answer channel gets nothing for them, and
-never makes the grader fail: every malformed message is the student's broken answer."""
+never makes the grader fail: every malformed message is the student's broken answer. The
+submissions are the reference of the small assignment of `grader new tiny` (the `tiny` fixture)
+with attacks added."""
 
 from __future__ import annotations
 
 import nbformat
 
-from conftest import REFERENCE_PATH
 from grading_helpers import assert_valid_results, function_scores, grade_many
 
 # Finds the answer channel as any student could (the worker's command line names its
@@ -33,66 +34,71 @@ AT_IMPORT = {
     "deep_errors": f'_forge(b\'{{"op": "loaded", "errors": \' + {DEEP} + b\', "arrays": 0}}\')',
 }
 
-# Functions without callers in the reference, each forging a malformed answer instead of returning.
-IN_FUNCTIONS = '''
-def rnn_lm_loss(*args, **kwargs):
-    _forge(b'{"status": "ok", "value": {"t": "json", "v": ' + %s + b'}, "arrays": 0}')
-    return 0.0
-
-def nll_loss_backward(*args, **kwargs):
-    _forge(%s)
-    return args[0]
-
-def self_attention(*args, **kwargs):
-    _forge(b'{"status": "raised", "type": {"a": 1}, "message": "m", "where": {"file": "hw1.py", "line": "7"}, "arrays": 0}')
-    return args[0], args[0]
-
-def self_attention_backward(*args, **kwargs):
-    _forge(b'{"status": "ok", "value": {"t": "dict", "items": [[7, {"t": "json", "v": 1}]]}, "arrays": 0}')
-    return args[0], args[0], args[0], args[0]
-
-def rnn_backward(*args, **kwargs):
-    leaf = {"t": "json", "v": 1}
+# Forged answers, each written by a graded function instead of returning: (the forging code, what
+# the grader says of that function's answer).
+DEEP_VALUE = '''leaf = {"t": "json", "v": 1}
     for _ in range(5):
         leaf = {"t": "dict", "items": [["k", leaf]]}
-    _forge(_json.dumps({"status": "ok", "value": leaf, "arrays": 0}).encode())
-    return args[0], args[0], args[0], args[0]
-''' % (HUGE, DEEP)
-ATTACKED = {"rnn_lm_loss", "nll_loss_backward", "self_attention", "self_attention_backward", "rnn_backward"}
+    _forge(_json.dumps({"status": "ok", "value": leaf, "arrays": 0}).encode())'''
+IN_FUNCTIONS = {
+    "huge_integer": ("_forge(b'{\"status\": \"ok\", \"value\": {\"t\": \"json\", \"v\": ' + %s + b'}, \"arrays\": 0}')" % HUGE,
+                     "returned something that cannot be graded (invalid message header: an integer of 5000 digits)"),
+    "deep_header": (f"_forge({DEEP})", "returned something that cannot be graded (invalid message header: nested deeper than"),
+    "raised_with_a_dict_type": ("_forge(b'{\"status\": \"raised\", \"type\": {\"a\": 1}, \"message\": \"m\", "
+                                "\"where\": {\"file\": \"tiny.py\", \"line\": \"7\"}, \"arrays\": 0}')",
+                                "{function} returned something that cannot be graded"),
+    "int_dict_key": ("_forge(b'{\"status\": \"ok\", \"value\": {\"t\": \"dict\", \"items\": [[7, {\"t\": \"json\", \"v\": 1}]]}, "
+                     "\"arrays\": 0}')",
+                     "{function} returned something that cannot be graded (a dict key that is not a string (int))"),
+    "deep_value": (DEEP_VALUE, "{function} returned something that cannot be graded (a value nested deeper than 4 levels)"),
+}
+# tiny has two functions, and neither calls the other: each file has them forge one answer each
+# (the last file only normalize's; normalize_backward stays honest there).
+ATTACKS = [{"normalize": "huge_integer", "normalize_backward": "deep_header"},
+           {"normalize": "raised_with_a_dict_type", "normalize_backward": "int_dict_key"},
+           {"normalize": "deep_value"}]
+SIGNATURES = {"normalize": "normalize(x, axis=-1)", "normalize_backward": "normalize_backward(dp, x, axis=-1)"}
 
 
-def test_forged_frames_are_the_students_broken_answers_never_a_grader_fault(tmp_path):
-    reference = REFERENCE_PATH.read_text(encoding="utf-8")
+def forging_functions(attacks: dict[str, str]) -> str:
+    """Definitions of the functions of `attacks` that forge their answer, then return something."""
+    return "".join(f"\ndef {SIGNATURES[function]}:\n    {IN_FUNCTIONS[attack][0]}\n    return x\n"
+                   for function, attack in attacks.items())
+
+
+def test_forged_frames_are_the_students_broken_answers_never_a_grader_fault(tiny, tmp_path):
+    reference = tiny.reference.read_text(encoding="utf-8")
     paths = []
     for name, attack in AT_IMPORT.items():
         paths.append(tmp_path / f"{name}.py")
         paths[-1].write_text(reference + FORGE + attack + "\n", encoding="utf-8")
-    in_functions = tmp_path / "in_functions.py"
-    in_functions.write_text(reference + FORGE + IN_FUNCTIONS, encoding="utf-8")
+    in_functions = [tmp_path / f"in_functions_{index}.py" for index in range(len(ATTACKS))]
+    for path, attacks in zip(in_functions, ATTACKS):
+        path.write_text(reference + FORGE + forging_functions(attacks), encoding="utf-8")
     notebook = tmp_path / "forging_cell.ipynb"
     cells = [reference, FORGE + AT_IMPORT["cell_out_of_range"], "x = 1\n"]
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells]), str(notebook))
 
-    graded = grade_many([*paths, in_functions, notebook], tmp_path)
+    graded = grade_many([*paths, *in_functions, notebook], tmp_path, homework=tiny)
 
     for path, outcome in graded.items():
         assert outcome["returncode"] == 0, (path.name, outcome["stderr"][-2000:])
         assert "Traceback" not in outcome["stderr"]
-        assert_valid_results(outcome["results"])
+        assert_valid_results(outcome["results"], tiny)
     for path in paths:  # a forged load report: the load fails, with the reason, and earns nothing
         results = graded[path]["results"]
         assert results["score"] == 0.0
         assert "it sent the grader an invalid message" in results["output"], path.name
-    scores = function_scores(graded[in_functions]["results"])
-    assert {name for name, (score, points) in scores.items() if score < points} == ATTACKED
-    assert all(scores[name][0] == 0.0 for name in ATTACKED)
-    reasons = "\n".join(t["output"] for t in graded[in_functions]["results"]["tests"])
-    assert "returned something that cannot be graded (invalid message header: an integer of 5000 digits)" in reasons
-    assert "returned something that cannot be graded (invalid message header: nested deeper than" in reasons
-    assert "self_attention returned something that cannot be graded" in reasons
-    assert "self_attention_backward returned something that cannot be graded (a dict key that is not a string (int))" in reasons
-    assert "rnn_backward returned something that cannot be graded (a value nested deeper than 4 levels)" in reasons
+    assert sorted(attack for attacks in ATTACKS for attack in attacks.values()) == sorted(IN_FUNCTIONS)  # each once
+    for path, attacks in zip(in_functions, ATTACKS):
+        results = graded[path]["results"]
+        scores = function_scores(results)
+        assert {name for name, (score, points) in scores.items() if score < points} == set(attacks), path.name
+        assert all(scores[name][0] == 0.0 for name in attacks)
+        for function, attack in attacks.items():
+            reasons = "\n".join(t["output"] for t in results["tests"] if t["tags"] == [function])
+            assert IN_FUNCTIONS[attack][1].format(function=function) in reasons, (path.name, function, reasons)
     forging_cell = graded[notebook]["results"]  # the cell that forged is skipped; the others count
-    assert forging_cell["score"] == 100.0
+    assert forging_cell["score"] == 10.0
     assert "forging_cell.ipynb cell 2: this cell could not be run to its end (it sent the grader an invalid message" \
         in forging_cell["output"]

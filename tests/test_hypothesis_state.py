@@ -6,16 +6,16 @@ from __future__ import annotations
 
 import json
 
-from conftest import REFERENCE_PATH, REPO
 from grading_helpers import run_grader
 
 
-def test_grading_writes_nothing_into_the_folder_it_is_run_from(tmp_path):
+def test_grading_writes_nothing_into_the_folder_it_is_run_from(tiny, tmp_path):
+    """The small assignment of `grader new tiny` has a check of every kind, each drawing its cases with hypothesis."""
     results = tmp_path / "out" / "results.json"
-    completed = run_grader("--assignments", REPO / "assignments", "grade", "hw1", REFERENCE_PATH,
-                           "--results-json", results, "--quiet", cwd=tmp_path)
+    completed = run_grader(*tiny.option(), "grade", "tiny", tiny.reference, "--results-json", results, "--quiet",
+                           cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
-    assert json.loads(results.read_text())["score"] == 100.0
+    assert json.loads(results.read_text())["score"] == 10.0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 

@@ -1,5 +1,6 @@
 """The isolation warning: one clear sentence per missing layer, printed once per command, saying
-whether grading is still contained and the command that adds the layer."""
+whether grading is still contained and the command that adds the layer. The commands grade the
+small assignment of `grader new tiny` (the `tiny` fixture): what they print, not hw1, is the subject."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from grading_helpers import run_grader
 from grader.sandbox import isolation
 from grader.sandbox.isolation_warnings import BWRAP_NO_NAMESPACES, BWRAP_NOT_INSTALLED, Found, missing_layers
 
-ALICE = REPO / "examples" / "hw1" / "alice_full_marks.py"
 NESTED_PARENTHESES = re.compile(r"\([^()]*\(")
 
 
@@ -144,42 +144,43 @@ def test_the_isolation_command_says_what_bubblewrap_would_add(sentences):
         assert_plain(sentence)
 
 
-def test_grade_warns_once_with_the_same_sentences(no_bwrap, sentences):
-    completed = run_grader("grade", "hw1", ALICE, env=no_bwrap)
+def test_grade_warns_once_with_the_same_sentences(tiny, no_bwrap, sentences):
+    completed = run_grader(*tiny.option(), "grade", "tiny", tiny.reference, env=no_bwrap)
     assert completed.returncode == 0, completed.stderr
     assert_warned_once(completed, sentences)
     assert completed.stdout.splitlines()[-1] == run_grader("isolation", env=no_bwrap).stdout.splitlines()[0]
 
 
-def test_grade_all_warns_once_for_the_class_not_per_student(no_bwrap, sentences, tmp_path):
+def test_grade_all_warns_once_for_the_class_not_per_student(tiny, no_bwrap, sentences, tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
     for name in ("alice", "bob"):
-        shutil.copy(ALICE, folder / f"{name}.py")
-    completed = run_grader("grade-all", "hw1", folder, "--out", tmp_path / "out", "--jobs", "2", env=no_bwrap)
+        shutil.copy(tiny.reference, folder / f"{name}.py")
+    completed = run_grader(*tiny.option(), "grade-all", "tiny", folder, "--out", tmp_path / "out", "--jobs", "2",
+                           env=no_bwrap)
     assert completed.returncode == 0, completed.stderr
     assert_warned_once(completed, sentences)
 
 
-def test_check_warns_once(no_bwrap, sentences, tmp_path):
-    shutil.copytree(REPO / "student_template" / "hw1", tmp_path / "hw1")
-    completed = run_grader("check", cwd=tmp_path / "hw1", env=no_bwrap)
+def test_check_warns_once(tiny, no_bwrap, sentences, tmp_path):
+    shutil.copytree(tiny.template, tmp_path / "tiny")
+    completed = run_grader("check", cwd=tmp_path / "tiny", env={**no_bwrap, "PYTHONPATH": str(REPO)})
     assert completed.returncode == 1  # the untouched template fails its public tests
     assert_warned_once(completed, sentences)
 
 
-def test_the_gradescope_entry_point_warns_once(no_bwrap, sentences, tmp_path):
+def test_the_gradescope_entry_point_warns_once(tiny, no_bwrap, sentences, tmp_path):
     root = tmp_path / "autograder"
-    shutil.copytree(REPO / "assignments" / "hw1", root / "source" / "assignments" / "hw1")
-    shutil.copytree(REPO / "solutions" / "hw1", root / "source" / "solutions" / "hw1")
+    shutil.copytree(tiny.assignments / "tiny", root / "source" / "assignments" / "tiny")
+    shutil.copytree(tiny.reference.parent, root / "source" / "solutions" / "tiny")
     (root / "submission").mkdir(parents=True)
-    shutil.copy(ALICE, root / "submission" / "hw1.py")
-    completed = subprocess.run([sys.executable, "-m", "grader.distribute.gradescope", "hw1", str(root)], cwd=REPO, env=no_bwrap,
+    shutil.copy(tiny.reference, root / "submission" / "tiny.py")
+    completed = subprocess.run([sys.executable, "-m", "grader.distribute.gradescope", "tiny", str(root)], cwd=REPO, env=no_bwrap,
                                capture_output=True, text=True, timeout=300)
     assert completed.returncode == 0, completed.stderr
     assert_warned_once(completed, sentences)
 
 
-def test_quiet_grading_prints_no_warning(no_bwrap):
-    completed = run_grader("grade", "hw1", ALICE, "--quiet", env=no_bwrap)
+def test_quiet_grading_prints_no_warning(tiny, no_bwrap):
+    completed = run_grader(*tiny.option(), "grade", "tiny", tiny.reference, "--quiet", env=no_bwrap)
     assert completed.returncode == 0 and completed.stdout == completed.stderr == ""

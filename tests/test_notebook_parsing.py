@@ -58,9 +58,9 @@ def test_parse_json_accepts_the_deepest_allowed_nesting_and_refuses_one_more():
 
 def test_the_json_scan_is_fast_on_a_large_hostile_file():
     text = "[]," * (8 << 20)  # 24 MiB, 8 million lists: json.loads would build them all
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU time: not lengthened by other work on a loaded machine
     assert json_shape(text) == (1, 8 << 20)
-    assert time.perf_counter() - started < 5
+    assert time.process_time() - started < 5
 
 
 def test_python_is_recognised_without_compiling_it():

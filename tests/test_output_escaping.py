@@ -1,10 +1,11 @@
 """Item 9: student text reaches every report escaped for its medium. Real CLI runs.
 
-A submission (the reference, with `rnn_step` raising, its code printing, and its top level
+A submission (the reference, with `normalize` raising, its code printing, and its top level
 raising) puts the same hostile text everywhere it can: terminal escape sequences, a one-byte
 CSI, a carriage return, a bidi override, a lone surrogate, U+FFFE, and Markdown that would
 forge our score line, a heading, an HTML comment and a row of our table. Its file name holds
-backticks, a newline and a heading of its own.
+backticks, a newline and a heading of its own. The assignment is the small one of `grader new
+tiny` (the `tiny` fixture): reports, not hw1, are the subject.
 """
 
 from __future__ import annotations
@@ -17,20 +18,18 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
-from conftest import REFERENCE_PATH
-from grading_helpers import run_grader
+from grading_helpers import Homework, run_grader
 
-FORGED = "\n# Score: 100 / 100\n**Score: 100 / 100**\n<!--\n| rnn_step | 8 | 8 | ✓ |\n```\n~~~\n[link](javascript:alert(1))\n"
+FORGED = "\n# Score: 10 / 10\n**Score: 10 / 10**\n<!--\n| normalize | 6 | 6 | ✓ |\n```\n~~~\n[link](javascript:alert(1))\n"
 HOSTILE = "boom\x1b[2J\x1b]0;pwned\x07\x9b31m\rhidden" + FORGED + "\u202eevil"
 HOSTILE_RAISED = HOSTILE + "\ud800\ufffe"  # a lone surrogate crosses the wire in a message, not in printed bytes
-HOSTILE_NAME = "evil```\n# Score: 100 | x\x1b[31m.py"
-FUNCTIONS = 15
+HOSTILE_NAME = "evil```\n# Score: 10 | x\x1b[31m.py"
+FUNCTIONS = 2
 
 
-def hostile_submission(path: Path) -> Path:
-    source = REFERENCE_PATH.read_text()
-    source = source.replace("def rnn_step(", "def _reference_rnn_step(", 1).replace(" rnn_step(", " _reference_rnn_step(")
-    source += f"\n\ndef rnn_step(h_prev, c_t, W_h, W_c, nonlinearity='tanh'):\n    raise ValueError({HOSTILE_RAISED!r})\n"
+def hostile_submission(homework: Homework, path: Path) -> Path:
+    source = homework.reference.read_text()
+    source += f"\n\ndef normalize(x, axis=-1):\n    raise ValueError({HOSTILE_RAISED!r})\n"
     source += f"\nprint({HOSTILE!r})\n\nraise RuntimeError({HOSTILE_RAISED!r})\n"
     path.write_text(source, encoding="utf-8")
     return path
@@ -65,19 +64,19 @@ def markdown_outside_code(text: str) -> list[str]:
     return outside
 
 
-def test_hostile_text_is_escaped_in_terminal_junit_results_and_feedback(tmp_path):
-    submission = hostile_submission(tmp_path / HOSTILE_NAME)
+def test_hostile_text_is_escaped_in_terminal_junit_results_and_feedback(tiny, tmp_path):
+    submission = hostile_submission(tiny, tmp_path / HOSTILE_NAME)
     results, feedback, junit = tmp_path / "results.json", tmp_path / "feedback.md", tmp_path / "junit.xml"
-    completed = run_grader("grade", "hw1", submission, "--results-json", results, "--feedback", feedback,
+    completed = run_grader(*tiny.option(), "grade", "tiny", submission, "--results-json", results, "--feedback", feedback,
                            "--junit-xml", junit)
     assert completed.returncode == 0, completed.stderr
     data = json.loads(results.read_text())
-    assert data["score"] < 100 and any("boom" in t["output"] for t in data["tests"])
+    assert data["score"] < 10 and any("boom" in t["output"] for t in data["tests"])
 
     # Terminal: no control character but newline and tab; the title is one line, the table follows it.
     assert unsafe_characters(completed.stdout) == set(), unsafe_characters(completed.stdout)
     lines = completed.stdout.splitlines()
-    assert lines[0].startswith("hw1 — evil```\\n# Score: 100") and lines[1].startswith("function")
+    assert lines[0].startswith("tiny — evil```\\n# Score: 10") and lines[1].startswith("function")
     assert "\\x1b[2J" in completed.stdout and unsafe_characters(completed.stderr) == set()
 
     # JUnit: well-formed, and its texts hold no control character but newline and tab.
@@ -95,9 +94,9 @@ def test_hostile_text_is_escaped_in_terminal_junit_results_and_feedback(tmp_path
     assert text.count("boom") >= 3  # the note, the failed checks, the printed output: all shown
     outside = markdown_outside_code(text)
     headings = [line for line in outside if line.lstrip().startswith("#")]
-    assert headings == ["# Feedback: hw1, ", "## Before grading", "## Per function", "## What to fix", "### ",
+    assert headings == ["# Feedback: tiny, ", "## Before grading", "## Per function", "## What to fix", "### ",
                         "## What your code printed"], headings
-    assert [line for line in outside if "Score" in line] == [f"**Score: {round(data['score'], 2):g} / 100**"]
+    assert [line for line in outside if "Score" in line] == [f"**Score: {round(data['score'], 2):g} / 10**"]
     rows = [line for line in outside if line.lstrip().startswith("|")]
     assert len(rows) == 2 + FUNCTIONS and rows[2].startswith("|  | ") and rows[2].count("|") == 5
     assert not any(marker in line for line in outside for marker in ("<!--", "](", "~~~", "\x1b"))
@@ -113,14 +112,14 @@ class _Links(HTMLParser):
         self.hrefs += [value for name, value in attrs if name == "href"]
 
 
-def test_class_names_are_text_in_the_gradebook_and_paths_in_summary_links(tmp_path):
+def test_class_names_are_text_in_the_gradebook_and_paths_in_summary_links(tiny, tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     folder.mkdir()
     names = ['=HYPERLINK("evil.example","x")', "-1", "@SUM(1)", "+cmd", "javascript:alert(1)",
              '"><script>alert(1)<', "alice"]
     for name in names:
         (folder / f"{name}.py").write_text(f'raise ValueError({"=1+2 <script>" + HOSTILE!r})\n')
-    completed = run_grader("grade-all", "hw1", folder, "--out", out, "--jobs", "2", "--quiet")
+    completed = run_grader(*tiny.option(), "grade-all", "tiny", folder, "--out", out, "--jobs", "2", "--quiet")
     assert completed.returncode == 0, completed.stderr
 
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:

@@ -297,18 +297,20 @@ def test_the_gradescope_entry_point_survives_an_attack_on_its_limits(scratch):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give a folder to a uid without a name")
-def test_a_stale_scratch_folder_of_a_nameless_uid_does_not_stop_grading(scratch):
+def test_a_stale_scratch_folder_of_a_nameless_uid_does_not_stop_grading(scratch, tiny):
     """A grader killed mid-grading (what the attacks above did) leaves its scratch folder, owned by
-    a uid without a user name (another user's, or a worker's); later graders still grade."""
+    a uid without a user name (another user's, or a worker's); later graders still grade (here the
+    small assignment of `grader new tiny`: the subject is the scratch folders, not hw1)."""
     tmp = scratch / "tmp"
     tmp.mkdir()
     stale = {uid: tmp / f"grader-worker-{4194305 + n}-stale" for n, uid in enumerate((70001, isolation.WORKER_UID_BASE + 7))}
     for uid, folder in stale.items():
         folder.mkdir()
         os.chown(folder, uid, uid)
-    shutil.copy(REFERENCE_PATH, scratch / "stale.py")
+    shutil.copy(tiny.reference, scratch / "stale.py")
     env = {**os.environ, "TMPDIR": str(tmp)}
-    completed = run_grader("grade", "hw1", scratch / "stale.py", "--results-json", scratch / "stale.json", "--quiet", env=env)
+    completed = run_grader(*tiny.option(), "grade", "tiny", scratch / "stale.py", "--results-json", scratch / "stale.json",
+                           "--quiet", env=env)
     assert completed.returncode == 0, completed.stderr[-2000:]
-    assert json.loads((scratch / "stale.json").read_text())["score"] == 100.0
+    assert json.loads((scratch / "stale.json").read_text())["score"] == 10.0
     assert stale[70001].is_dir() and not stale[isolation.WORKER_UID_BASE + 7].exists()  # another user's stays; a worker's goes

@@ -1,6 +1,7 @@
 """No student name collides with what `grader grade-all` writes itself (issue "Scores that cannot
 be gamed", item 6): entries named like the gradebook or the summary are students like any other,
-graded through the real CLI, and the batch's own files stay its own, run after run.
+graded through the real CLI, and the batch's own files stay its own, run after run. The class is
+of the small assignment of `grader new tiny` (the `tiny` fixture).
 """
 
 from __future__ import annotations
@@ -8,32 +9,30 @@ from __future__ import annotations
 import csv
 import shutil
 import unicodedata
-from pathlib import Path
 
-from conftest import REFERENCE_PATH
 from grading_helpers import run_grader
 
 from grader.classroom.roster import read_roster
 
 
-def test_entries_named_like_the_batch_outputs_are_students_and_the_outputs_stay_real(tmp_path):
+def test_entries_named_like_the_batch_outputs_are_students_and_the_outputs_stay_real(tiny, tmp_path):
     folder, out = tmp_path / "class", tmp_path / "out"
     folder.mkdir()
-    shutil.copy(REFERENCE_PATH, folder / "alice.py")
-    (folder / "bob.py").write_text("def softmax(x, axis=-1):\n    return x\n")
+    shutil.copy(tiny.reference, folder / "alice.py")
+    (folder / "bob.py").write_text("def normalize(x, axis=-1):\n    return x\n")
     (folder / "gradebook.csv.py").write_text("import numpy as np\n")
     (folder / "summary.html.py").write_text("")
     (folder / "Summary.HTML").mkdir()  # a folder: named in full, and that is taken too, ignoring case
-    shutil.copy(REFERENCE_PATH, folder / "Summary.HTML" / "hw1.py")
+    shutil.copy(tiny.reference, folder / "Summary.HTML" / "tiny.py")
     expected = {"alice", "bob", "gradebook.csv.py", "summary.html.py", "Summary.HTML-2"}
     for run in ("first", "rerun"):
-        completed = run_grader("grade-all", "hw1", folder, "--out", out, "--jobs", "2", timeout=300)
+        completed = run_grader(*tiny.option(), "grade-all", "tiny", folder, "--out", out, "--jobs", "2", timeout=300)
         assert completed.returncode == 0, (run, completed.stderr[-2000:])
         assert (out / "gradebook.csv").is_file() and (out / "summary.html").is_file()
         with open(out / "gradebook.csv", newline="") as handle:
             rows = {row["student"]: row for row in csv.DictReader(handle)}
         assert set(rows) == expected, run
-        assert float(rows["alice"]["score"]) == float(rows["Summary.HTML-2"]["score"]) == 100.0
+        assert float(rows["alice"]["score"]) == float(rows["Summary.HTML-2"]["score"]) == 10.0
         assert float(rows["gradebook.csv.py"]["score"]) == 0
         assert "<html" in (out / "summary.html").read_text().lower()
         assert all((out / name / "record.json").is_file() for name in expected)

@@ -1,4 +1,8 @@
-"""The worker process: calls cross as data, and a hang or a crash costs only the calls it hits."""
+"""The worker process: calls cross as data, and a hang or a crash costs only the calls it hits.
+
+What a limit stopped is read from what the sandbox reports (a timeout's message, the cells it
+stopped), not from a stopwatch: the machine running the tests may be loaded.
+"""
 
 from __future__ import annotations
 
@@ -122,10 +126,8 @@ def test_student_exceptions_are_data_with_the_line(module):
 @pytest.mark.parametrize("name, reason", [("hang", "did not return within 1 s"), ("sleepy", "did not return within 1 s"),
                                           ("die", "died while running die (exit status 7)")])
 def test_a_hang_or_crash_costs_only_its_call(module, name, reason):
-    started = time.monotonic()
     with pytest.raises(StudentAbort, match=reason.replace("(", r"\(").replace(")", r"\)")):
-        module.call(name, np.ones(1))
-    assert time.monotonic() - started < 3
+        module.call(name, np.ones(1))  # sleepy would sleep 60 s: stopped at the call's 1 s
     np.testing.assert_array_equal(module.call("double", np.ones(2)), [2.0, 2.0])  # a fresh worker
     assert module.restarts == 1
 
@@ -224,26 +226,25 @@ def test_long_top_level_code_is_stopped_and_what_it_defined_still_counts():
              Cell("def b(x):\n    try:\n        return x\n    finally:\n        pass\n" "try:\n    while True:\n        pass\n"
                   "except BaseException:\n    while True:\n        pass\n", "nb cell 2"),
              Cell("def c(x):\n    return 2 * x\n", "nb cell 3")]
-    started = time.monotonic()
     with StudentModule("hw1", cells, SandboxLimits(cell_seconds=0.5)) as student:
         report = student.load()
         assert [(e["cell"], e["type"]) for e in report.errors] == [(0, "CellTimeout"), (1, "CellTimeout")]
         assert {"a", "b", "c"} <= set(report.defined)
         np.testing.assert_array_equal(student.call("c", np.ones(2)), [2.0, 2.0])
-    assert time.monotonic() - started < 5
 
 
 def test_all_cells_together_get_a_budget_and_later_cells_still_define_their_functions():
     cells = [Cell(f"import time\ndef f{i}(x):\n    return x + {i}\ntime.sleep(0.4)\n", f"nb cell {i}") for i in range(12)]
     limits = SandboxLimits(cell_seconds=0.5, top_level_seconds=1.0, late_cell_seconds=0.05)
-    started = time.monotonic()
     with StudentModule("hw1", cells, limits) as student:
         report = student.load()
         assert {f"f{i}" for i in range(12)} <= set(report.defined)
         stopped = [e["cell"] for e in report.errors if e["type"] == "CellTimeout"]
+        # No cell is over its own 0.5 s: each one stopped was stopped by the budget, and once it
+        # is spent every later cell is (without it, the sleeps alone take 4.8 s).
         assert stopped and min(stopped) >= 2  # the first cells ran to their end, within the budget
+        assert stopped == list(range(min(stopped), 12))
         assert float(student.call("f11", np.array(1.0))) == 12.0
-    assert time.monotonic() - started < 12 * 0.4  # without a budget, the sleeps alone take 4.8 s
 
 
 def test_a_cell_that_cannot_be_stopped_is_skipped_and_the_others_still_count():
@@ -251,7 +252,6 @@ def test_a_cell_that_cannot_be_stopped_is_skipped_and_the_others_still_count():
              Cell("def lost(x):\n    return x\nwhile True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n", "nb cell 2"),
              Cell("import os\ndef also_lost(x):\n    return x\nos._exit(3)\n", "nb cell 3"),
              Cell("def c(x):\n    return 2 * x\n", "nb cell 4")]
-    started = time.monotonic()
     with StudentModule("hw1", cells, SandboxLimits(cell_seconds=0.5)) as student:
         report = student.load()
         assert report.failure is None
@@ -261,17 +261,15 @@ def test_a_cell_that_cannot_be_stopped_is_skipped_and_the_others_still_count():
         assert "exit status 3" in report.errors[1]["message"]
         assert {"a", "c"} <= set(report.defined) and "lost" not in report.defined and "also_lost" not in report.defined
         np.testing.assert_array_equal(student.call("c", np.ones(2)), [2.0, 2.0])
-    assert time.monotonic() - started < 10
 
 
 def test_a_single_file_that_cannot_be_stopped_fails_to_load():
     source = "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n"
-    started = time.monotonic()
     with StudentModule("hw1", [Cell(source, "hw1.py")], SandboxLimits(cell_seconds=0.5)) as student:
         report = student.load()
+        # stopped at its cell's limit, not at the whole load limit of 10.5 s (which says "took longer than")
         assert report.failure == "it ran past its time limit (0.5 s) and did not stop when interrupted"
         assert report.failure_kind == "time"
-    assert time.monotonic() - started < 5  # not the whole load limit of 10.5 s
 
 
 def test_a_graded_name_bound_to_a_value_is_reported_as_not_a_function():

@@ -1,25 +1,35 @@
 """A function no check could grade is said once, with the true reason, in every report.
 
-A file that did not load (examples/hw1/carol_broken.py: a syntax error on line 192) is one
-line, naming the line, for all its functions; never "does not define", since its functions are
+A file that did not load (carol.py: every function written, and a syntax error) is one line,
+naming the line, for all its functions; never "does not define", since its functions are
 written. A function left as a stub (raises NotImplementedError) is one line for that function,
 not one per check; a function that is really missing still "is not defined", once. results.json
-keeps one test per check (contract §3), each with score 0 and that reason.
+keeps one test per check (contract §3), each with score 0 and that reason. The submissions are
+of the small assignment of `grader new tiny` (the `tiny` fixture), whose 7 checks are each a test.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
-from conftest import REFERENCE_PATH, REPO
 from grading_helpers import run_grader
 
-CAROL = REPO / "examples" / "hw1" / "carol_broken.py"
-NOT_LOADED = "not run: the file did not load (line 192: SyntaxError: expected ':')"
-STUBBED = ("rnn_step_backward", "nll_loss_backward")  # nll_loss_backward has a check that wants a ValueError
+SLIP = ("def normalize_backward(dp, x, axis=-1):", "def normalize_backward(dp, x, axis=-1)")  # a colon forgotten
+STUBBED = ("normalize",)  # it has a check that wants a ValueError
+MISSING = "normalize_backward"
+CHECKS = 7
+
+
+def broken(reference: str) -> tuple[str, int]:
+    """The reference with SLIP, and the line of the syntax error."""
+    assert reference.count(SLIP[0]) == 1
+    return reference.replace(*SLIP), reference[: reference.index(SLIP[0])].count("\n") + 1
+
+
+def not_loaded(line: int) -> str:
+    return f"not run: the file did not load (line {line}: SyntaxError: expected ':')"
 
 
 def with_stubs(source: str, functions) -> str:
@@ -37,20 +47,21 @@ def stub_reason(name: str, source: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    """carol_broken.py, a file with two stubs and one missing function, graded as a class."""
+def graded(tmp_path_factory, tiny):
+    """carol.py, which does not load, and a file with a stub and a missing function, graded as a class."""
     folder, out = tmp_path_factory.mktemp("class"), tmp_path_factory.mktemp("out")
-    shutil.copy(CAROL, folder / "carol.py")
-    stubs = with_stubs(REFERENCE_PATH.read_text(), STUBBED)
-    (folder / "stubs.py").write_text(stubs.replace("def rnn_lm_loss(", "def rnn_lm_loss_draft("))
-    completed = run_grader("grade-all", "hw1", folder, "--out", out, "--jobs", "2", "--quiet")
+    carol, line = broken(tiny.reference.read_text())
+    (folder / "carol.py").write_text(carol)
+    stubs = with_stubs(tiny.reference.read_text(), STUBBED)
+    (folder / "stubs.py").write_text(stubs.replace(f"def {MISSING}(", f"def {MISSING}_draft("))
+    completed = run_grader(*tiny.option(), "grade-all", "tiny", folder, "--out", out, "--jobs", "2", "--quiet")
     assert completed.returncode == 0, completed.stderr
 
     def read(student):
         return {"results": json.loads((out / student / "results.json").read_text()),
                 "md": (out / student / "feedback.md").read_text(), "html": (out / student / "feedback.html").read_text()}
 
-    return {"carol": read("carol"), "stubs": read("stubs"), "source": stubs}
+    return {"carol": read("carol"), "stubs": read("stubs"), "source": stubs, "carol_source": carol, "line": line}
 
 
 def first_line(test: dict) -> str:
@@ -63,17 +74,17 @@ def what_to_fix(feedback: str) -> str:
 
 
 def test_a_file_that_did_not_load_is_one_reason_with_its_line_in_every_report(graded):
-    carol = graded["carol"]
+    carol, line = graded["carol"], graded["line"]
     tests = carol["results"]["tests"]
-    assert len(tests) > 15 and carol["results"]["score"] == 0
-    assert all(test["score"] == 0 and test["status"] == "failed" and first_line(test) == NOT_LOADED for test in tests)
+    assert len(tests) == CHECKS and carol["results"]["score"] == 0
+    assert all(test["score"] == 0 and test["status"] == "failed" and first_line(test) == not_loaded(line) for test in tests)
     names = list(dict.fromkeys(test["tags"][0] for test in tests))
     for page in (carol["md"], carol["html"]):
         assert "does not define" not in page
         fix = what_to_fix(page)
         assert fix.count("the file did not load") == 1
         assert all(fix.count(f"<code>{name}</code>" if page is carol["html"] else f"`{name}`") == 1 for name in names)
-    assert "carol.py, line 192: SyntaxError: expected ':'" in carol["md"]  # the note at the top, with the line
+    assert f"carol.py, line {line}: SyntaxError: expected ':'" in carol["md"]  # the note at the top, with the line
 
 
 def test_a_stub_is_one_line_for_its_function_and_each_of_its_checks_says_so(graded):
@@ -81,30 +92,31 @@ def test_a_stub_is_one_line_for_its_function_and_each_of_its_checks_says_so(grad
     for name in STUBBED:
         reason = stub_reason(name, graded["source"])
         tests = [test for test in stubs["results"]["tests"] if test["tags"] == [name]]
-        assert len(tests) >= 3
+        assert len(tests) == 4
         assert all(test["score"] == 0 and first_line(test) == reason for test in tests)
         for page in (stubs["md"], stubs["html"]):
             assert what_to_fix(page).count(reason) == 1
             assert f"{name} raised NotImplementedError" not in page  # no longer once per check, with a case
-    assert "nll_loss_backward: raises ValueError" not in stubs["md"]
+    assert "normalize: raises ValueError" not in stubs["md"]
 
 
 def test_a_missing_function_still_is_not_defined_once(graded):
     stubs = graded["stubs"]
-    tests = [test for test in stubs["results"]["tests"] if test["tags"] == ["rnn_lm_loss"]]
-    assert tests and all(first_line(test) == "not run: stubs.py does not define rnn_lm_loss" for test in tests)
-    assert what_to_fix(stubs["md"]).count("stubs.py does not define rnn_lm_loss") == 1
+    tests = [test for test in stubs["results"]["tests"] if test["tags"] == [MISSING]]
+    assert tests and all(first_line(test) == f"not run: stubs.py does not define {MISSING}" for test in tests)
+    assert what_to_fix(stubs["md"]).count(f"stubs.py does not define {MISSING}") == 1
 
 
-def test_the_terminal_says_it_once_too(graded, tmp_path):
-    carol = run_grader("grade", "hw1", CAROL)
+def test_the_terminal_says_it_once_too(graded, tiny, tmp_path):
+    path = tmp_path / "carol.py"
+    path.write_text(graded["carol_source"])
+    carol = run_grader(*tiny.option(), "grade", "tiny", path)
     assert carol.returncode == 0, carol.stderr
     assert carol.stdout.count("the file did not load") == 1
-    checks = len(graded["carol"]["results"]["tests"])
-    assert f"  every function ({checks} checks): {NOT_LOADED}\n" in carol.stdout
+    assert f"  every function ({CHECKS} checks): {not_loaded(graded['line'])}\n" in carol.stdout
     path = tmp_path / "stubs.py"
     path.write_text(graded["source"])
-    stubs = run_grader("grade", "hw1", path)
+    stubs = run_grader(*tiny.option(), "grade", "tiny", path)
     lines = stubs.stdout.splitlines()
     for name in STUBBED:
         assert sum(1 for line in lines if stub_reason(name, graded["source"]) in line) == 1
