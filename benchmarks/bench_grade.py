@@ -1,11 +1,13 @@
-"""Benchmark: the cost of grading one hw1 submission, and of the sandbox it runs in.
+"""Benchmark: the cost of grading one submission of each homework, and of the sandbox it runs in.
 
 Run:  python benchmarks/bench_grade.py [--runs N]
 
-Prints, for `grader grade hw1 <reference>` as a whole process (start-up included): the
-median wall time, the peak memory of the grader process and of its worker, and the number
-of student calls made (in all and per function); then the worker's start-up time and the
-round-trip cost of one call.
+Prints, for `grader grade hwN <reference>` as a whole process (start-up included), for hw1 and
+hw2: the median wall time with the case cache written (as every grading after an assignment's
+first) and with it emptied before each run (the first grading of a version, which records the
+cases: the yardstick for what the cache saves), the peak memory of the grader process and of
+its worker, and the number of student calls made (in all and per function); then the worker's
+start-up time and the round-trip cost of one call.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -23,17 +26,22 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-SUBMISSION = REPO / "solutions" / "hw1" / "hw1.py"
+HOMEWORKS = ("hw1", "hw2")
 
 
-def time_grading(runs: int) -> dict:
+def time_grading(homework: str, runs: int, cold: bool = False) -> dict:
+    """Grade `homework`'s reference `runs` times (after one run that is not counted); `cold`
+    empties the case cache before each run."""
     walls, peaks, results = [], [], None
+    submission = REPO / "solutions" / homework / f"{homework}.py"
     with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch) / "results.json"
-        command = [sys.executable, "-m", "grader", "grade", "hw1", str(SUBMISSION), "--results-json", str(out), "--quiet"]
-        for run in range(runs + 1):  # the first run warms the file cache and is not counted
+        out, cache = Path(scratch) / "results.json", Path(scratch) / "case-cache"
+        command = [sys.executable, "-m", "grader", "grade", homework, str(submission), "--results-json", str(out), "--quiet"]
+        for run in range(runs + 1):  # the first run warms the file cache (and the case cache) and is not counted
+            if cold:
+                shutil.rmtree(cache, ignore_errors=True)
             started = time.perf_counter()
-            process = subprocess.Popen(command, cwd=REPO)
+            process = subprocess.Popen(command, cwd=REPO, env={**os.environ, "GRADER_CACHE_DIR": str(cache)})
             _, status, usage = os.wait4(process.pid, 0)
             wall = time.perf_counter() - started
             process.returncode = os.waitstatus_to_exitcode(status)
@@ -81,16 +89,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
-    grading = time_grading(args.runs)
-    extra = grading["results"]["extra_data"]
-    per_function = extra["student_calls_per_function"]
-    print(f"grade one submission (reference, {args.runs} runs, whole process, {os.cpu_count()} CPUs)")
-    print(f"  median wall time        {statistics.median(grading['walls']):.2f} s  (min {min(grading['walls']):.2f}, max {max(grading['walls']):.2f})")
-    print(f"  peak memory, grader     {grading['peak_kib'] / 1024:.0f} MiB")
-    print(f"  peak memory, worker     {extra['worker_peak_rss_kib'] / 1024:.0f} MiB")
-    print(f"  student calls           {extra['student_calls']} in all; per function min {min(per_function.values())}, max {max(per_function.values())}")
-    print(f"  score                   {grading['results']['score']:g} / {grading['results']['max_score']:g}")
-    print(f"  isolation               {grading['results']['extra_data']['isolation']['layers']}")
+    print(f"grade one submission (the reference, {args.runs} runs each, whole process, {os.cpu_count()} CPUs)")
+    medians = {}
+    for homework in HOMEWORKS:
+        grading, cold = time_grading(homework, args.runs), time_grading(homework, args.runs, cold=True)
+        medians[homework] = statistics.median(grading["walls"])
+        extra = grading["results"]["extra_data"]
+        per_function = extra["student_calls_per_function"]
+        cold_median = statistics.median(cold["walls"])
+        print(f"{homework}")
+        print(f"  median wall time        {medians[homework]:.2f} s  (min {min(grading['walls']):.2f}, max {max(grading['walls']):.2f})")
+        print(f"  the first grading       {cold_median:.2f} s  (the case cache emptied before each run; "
+              f"the cache saves {cold_median / medians[homework]:.2f}x)")
+        print(f"  peak memory, grader     {grading['peak_kib'] / 1024:.0f} MiB")
+        print(f"  peak memory, worker     {extra['worker_peak_rss_kib'] / 1024:.0f} MiB")
+        print(f"  student calls           {extra['student_calls']} in all; per function min {min(per_function.values())}, max {max(per_function.values())}")
+        print(f"  score                   {grading['results']['score']:g} / {grading['results']['max_score']:g}")
+        print(f"  isolation               {grading['results']['extra_data']['isolation']['layers']}")
+    print(f"hw2 / hw1 time per submission: {medians['hw2'] / medians['hw1']:.2f}")
     from grader.errors import UsageError
 
     print("sandbox cost per isolation level (worker start-up: spawn, confine, import numpy, run the submission;")
