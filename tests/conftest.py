@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import compileall
 import functools
 import importlib.util
 import os
@@ -25,6 +26,13 @@ REFERENCE_PATH = REPO / "solutions" / "hw1" / "hw1.py"
 CASE_CACHE = tempfile.mkdtemp(prefix="grader-test-case-cache-")
 os.environ["GRADER_CACHE_DIR"] = CASE_CACHE
 atexit.register(shutil.rmtree, CASE_CACHE, ignore_errors=True)
+
+# Every grading the tests run is a new process (often two: the grader and its worker) that
+# imports the grader and the assignment's checks: compile them once, as a first run of Python
+# would, so that none of those processes compiles them again where PYTHONDONTWRITEBYTECODE is
+# set (it stops Python writing the compiled files, not reading them).
+for _folder in ("grader", "assignments", "solutions"):
+    compileall.compile_dir(REPO / _folder, quiet=1)
 
 settings.register_profile("grader-tests", derandomize=True, database=None, deadline=None, print_blob=False)
 settings.load_profile("grader-tests")
