@@ -114,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", type=Path, required=True, metavar="DIR",
                        help="where to write gradebook.csv, summary.html and a folder per student")
     batch.add_argument("--jobs", type=int, metavar="N", help="grading processes (default: one per CPU)")
+    batch.add_argument("--cluster", metavar="ADDRESS",
+                       help="grade on a Dask cluster: a scheduler's address (tcp://host:8786), or local:N to start "
+                            "N worker processes here (needs: pip install 'nlp-grader[cluster]')")
     batch.add_argument("--force", action="store_true", help="regrade every student, even those graded before and unchanged")
     batch.add_argument("--quiet", action="store_true", help="no progress bar or summary; errors only")
     batch.add_argument("--isolation", default="auto", metavar="LEVEL", help="as for grade (default: auto)")
@@ -288,6 +291,14 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     from grader.report.terminal import terminal_note
 
     assignment = load_assignment(args.assignment, args.assignments)
+    cluster = None
+    if args.cluster is not None:
+        from grader.classroom.cluster import import_distributed, parse_cluster
+
+        if args.jobs is not None:
+            raise UsageError("--jobs and --cluster: choose one (a cluster's workers are its own processes)")
+        cluster = parse_cluster(args.cluster)
+        import_distributed()
     jobs = check_jobs(args.jobs)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} is a file, not a folder")
@@ -309,7 +320,7 @@ def _run_grade_all(args: argparse.Namespace) -> int:
                desc=f"grading {len(batch_plan.keys)} of {len(batch_plan.students)}",
                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed} elapsed, ETA {remaining}]")
     try:
-        result = grade_all(assignment, batch_plan, args.out, jobs, args.isolation, bar.update)
+        result = grade_all(assignment, batch_plan, args.out, jobs, args.isolation, bar.update, cluster)
     except KeyboardInterrupt:
         bar.close()
         print(f"grader: interrupted; every student finished so far is saved in {args.out}: "
@@ -319,7 +330,8 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     functions = dict(assignment.points)
     write_atomic(args.out / "gradebook.csv", gradebook_csv(result.records, functions))
     run = {"graded": len(result.graded), "reused": len(result.reused), "faults": len(result.faults),
-           "seconds": result.seconds, "jobs": jobs, "notes": run_notes}
+           "seconds": result.seconds, "jobs": jobs, "notes": run_notes,
+           **({"cluster": cluster.label} if cluster else {})}
     write_atomic(args.out / "summary.html", summary_html(summarise(assignment.name, assignment.title, result.records, functions, run)))
     if not args.quiet:
         mean = sum(r["score"] for r in result.records) / max(1, len(result.records))

@@ -248,7 +248,7 @@ def test_grade_all_an_attacker_does_not_spoil_the_students_after_it_and_a_fault_
     next two). Every student is graded in full. A record left as a grader fault (what the attack
     used to cause) is graded again on a rerun, whose exit status is that of the new grading."""
     from grader.grading.assignment import load_assignment
-    from grader.classroom.batch import fault_report, write_student
+    from grader.classroom.batch import fault_report, render_student, write_student_files
 
     folder, out = scratch / "class", scratch / "class-out"
     folder.mkdir()
@@ -266,8 +266,8 @@ def test_grade_all_an_attacker_does_not_spoil_the_students_after_it_and_a_fault_
     assert len({r["pid"] for r in records.values()}) == 1  # one job graded all three
 
     honest = records["b_honest"]
-    write_student(fault_report(load_assignment("hw1", REPO / "assignments"), "b_honest.py", "OSError: Too many open files", 0.0),
-                  "b_honest", folder / "b_honest.py", out / "b_honest", honest["key"], 0.0)
+    fault = fault_report(load_assignment("hw1", REPO / "assignments"), "b_honest.py", "OSError: Too many open files", 0.0)
+    write_student_files(out / "b_honest", render_student(fault, "b_honest", folder / "b_honest.py", honest["key"], 0.0))
     assert json.loads((out / "b_honest" / "record.json").read_text())["status"] == "grader fault"
     again = run_grader("grade-all", "hw1", folder, "--out", out, "--jobs", "1", wrap=wrap)
     assert again.returncode == 0, again.stderr[-2000:]

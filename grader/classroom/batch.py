@@ -8,9 +8,11 @@ reuses every complete student whose digests still match and grades the rest, the
 whose record is a fault of the grader, and those whose record lacks a field this version
 writes (a record from an earlier version of the grader).
 
-Grading runs in `jobs` processes that load the assignment once. A job that dies takes only
-its in-flight students with it: they are graded again in a fresh pool, and a student who
-breaks the pool MAX_ATTEMPTS times gets a row that says so, with score 0.
+Grading runs in `jobs` processes that load the assignment once, or on a Dask cluster
+(grader.classroom.cluster). Either way the jobs return each student's rendered files and
+record, and this process alone writes them. A job that dies takes only its in-flight students
+with it: they are graded again in a fresh pool, and a student who breaks the pool MAX_ATTEMPTS
+times gets a row that says so, with score 0.
 """
 
 from __future__ import annotations
@@ -104,8 +106,9 @@ def _complete_record(folder: Path, key: dict) -> dict | None:
 
 
 def grade_all(assignment: Assignment, batch: BatchPlan, out: Path, jobs: int,
-              isolation_level: str = "auto", progress=None) -> BatchResult:
-    """Grade the students `batch` says to into `out` with `jobs` processes; see the module docstring.
+              isolation_level: str = "auto", progress=None, cluster=None) -> BatchResult:
+    """Grade the students `batch` says to into `out` with `jobs` processes, or on `cluster`
+    (a grader.classroom.cluster.ClusterSpec); see the module docstring.
 
     `progress(n)` is called as each student is done (for a progress bar).
     """
@@ -115,7 +118,13 @@ def grade_all(assignment: Assignment, batch: BatchPlan, out: Path, jobs: int,
     todo = [student for student in batch.students if student.name in batch.keys]
     out.mkdir(parents=True, exist_ok=True)
     if todo:
-        for record in _grade_in_pool(assignment, todo, batch.keys, out, jobs, isolation_level, progress):
+        if cluster is not None:
+            from grader.classroom.cluster import grade_on_cluster
+
+            graded = grade_on_cluster(assignment, todo, batch.keys, out, cluster, isolation_level, progress)
+        else:
+            graded = _grade_in_pool(assignment, todo, batch.keys, out, jobs, isolation_level, progress)
+        for record in graded:
             records[record["student"]] = record
             (result.faults if record.get("status") == "grader fault" else result.graded).append(record["student"])
     result.records = [records[student.name] for student in batch.students]
@@ -135,26 +144,27 @@ def _grade_in_pool(assignment, todo, keys, out, jobs, isolation_level, progress)
         groups = [remaining] if round_number < MAX_ATTEMPTS else [[student] for student in remaining]
         remaining = []
         for group in groups:
-            for student, record in _run_pool(assignment, group, keys, out, jobs, isolation_level):
-                if record is None and len(group) == 1 and round_number >= MAX_ATTEMPTS:
-                    record = _fault_record(assignment, student, out, keys[student.name],
-                                           "the grading process died while grading this submission, every time it was tried")
-                if record is None:
+            for student, files in _run_pool(assignment, group, keys, jobs, isolation_level):
+                if files is None and len(group) == 1 and round_number >= MAX_ATTEMPTS:
+                    files = fault_files(assignment, student, keys[student.name],
+                                        "the grading process died while grading this submission, every time it was tried")
+                if files is None:
                     remaining.append(student)
                     continue
+                record = write_student_files(out / student.name, files)
                 if progress:
                     progress(1)
                 yield record
         round_number += 1
 
 
-def _run_pool(assignment, students, keys, out, jobs, isolation_level):
-    """Yield (student, record) as each finishes; record None for those a broken pool took down."""
+def _run_pool(assignment, students, keys, jobs, isolation_level):
+    """Yield (student, StudentFiles) as each finishes; None for those a broken pool took down."""
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(
             max_workers=min(jobs, len(students)), mp_context=context, initializer=start_job,
             initargs=(assignment.name, str(assignment.directory.parent), isolation_level)) as pool:
-        futures = {pool.submit(_grade_student, s.name, str(s.path), str(out / s.name), keys[s.name]): s for s in students}
+        futures = {pool.submit(_grade_student, s.name, str(s.path), keys[s.name]): s for s in students}
         try:
             for future in concurrent.futures.as_completed(futures):
                 student = futures[future]
@@ -163,7 +173,7 @@ def _run_pool(assignment, students, keys, out, jobs, isolation_level):
                 except BrokenProcessPool:
                     yield student, None
                 except Exception as error:  # a fault of the grader in that job: the student still gets a row
-                    yield student, _fault_record(assignment, student, out, keys[student.name], f"{type(error).__name__}: {error}")
+                    yield student, fault_files(assignment, student, keys[student.name], f"{type(error).__name__}: {error}")
         except BaseException:  # Ctrl-C: the students being graded finish and are saved; the others wait for the next run
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -204,8 +214,8 @@ def grade_in_job(path: Path) -> Report:
     return grade_submission(_JOB["assignment"], path, confinement=_JOB["confinement"], kit=_JOB["kit"], must_exist=False)
 
 
-def _grade_student(name: str, path: str, folder: str, key: dict) -> dict:
-    """Grade one student and write their files; their record."""
+def _grade_student(name: str, path: str, key: dict) -> StudentFiles:
+    """Grade one student: their files, rendered, and their record (grade-all's process writes them)."""
     assignment = _JOB["assignment"]
     started = time.perf_counter()
     signal.signal(signal.SIGALRM, _alarm)
@@ -216,38 +226,53 @@ def _grade_student(name: str, path: str, folder: str, key: dict) -> dict:
         report = fault_report(assignment, Path(path).name, f"{type(error).__name__}: {error}", time.perf_counter() - started)
     finally:
         signal.alarm(0)
-    return write_student(report, name, Path(path), Path(folder), key, started)
+    return render_student(report, name, Path(path), key, started)
 
 
 # ---- the files of one student ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class StudentFiles:
+    """One student's graded files (results.json, feedback.md, feedback.html: their text) and
+    record, as a job renders them; grade-all's own process writes them (write_student_files)."""
+
+    texts: dict[str, str]
+    record: dict
+
 
 def fault_report(assignment: Assignment, submission: str, fault: str, seconds: float) -> Report:
     return Report(assignment=assignment.name, submission=submission, results=(), notes=(), student_output="",
                   execution_time=seconds, function_points=dict(assignment.points), grader_fault=fault)
 
 
-def _fault_record(assignment, student: Student, out: Path, key: dict, fault: str) -> dict:
+def fault_files(assignment, student: Student, key: dict, fault: str) -> StudentFiles:
+    """The files of a student the grader failed on: a row that says so, score 0, never reused."""
     report = fault_report(assignment, student.path.name, fault, 0.0)
-    return write_student(report, student.name, student.path, out / student.name, key, time.perf_counter())
+    return render_student(report, student.name, student.path, key, time.perf_counter())
 
 
-def write_student(report: Report, name: str, path: Path, folder: Path, key: dict, started: float) -> dict:
-    """Write the student's results.json, feedback.md and feedback.html, then their record (last,
-    so that a record means the rest is there); the record."""
+def render_student(report: Report, name: str, path: Path, key: dict, started: float) -> StudentFiles:
+    """The student's results.json, feedback.md and feedback.html, and their record."""
     from grader.report.feedback import feedback_markdown
     from grader.report.html import feedback_html
     from grader.report.results_json import results_json
 
     reporting_started = time.perf_counter()
-    write_atomic(folder / "results.json", json.dumps(results_json(report), indent=2) + "\n")
-    write_atomic(folder / "feedback.md", feedback_markdown(report))
-    write_atomic(folder / "feedback.html", feedback_html(report))
+    texts = {"results.json": json.dumps(results_json(report), indent=2) + "\n",
+             "feedback.md": feedback_markdown(report), "feedback.html": feedback_html(report)}
     timings = dict(report.extra.get("timings", {}))
     timings["reporting"] = round(time.perf_counter() - reporting_started, 4)
     timings["total"] = round(time.perf_counter() - started, 4)
-    record = student_record(report, name, path, key, timings)
-    write_atomic(folder / RECORD, json.dumps(record, indent=2) + "\n")
-    return record
+    return StudentFiles(texts, student_record(report, name, path, key, timings))
+
+
+def write_student_files(folder: Path, files: StudentFiles) -> dict:
+    """Write the student's files, then their record (last, so that a record means the rest is
+    there), each atomically; the record."""
+    for name in STUDENT_FILES:
+        write_atomic(folder / name, files.texts[name])
+    write_atomic(folder / RECORD, json.dumps(files.record, indent=2) + "\n")
+    return files.record
 
 
 def student_record(report: Report, name: str, path: Path, key: dict, timings: dict) -> dict:
@@ -273,6 +298,7 @@ def student_record(report: Report, name: str, path: Path, key: dict, timings: di
         "timings": timings,
         "graded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "pid": os.getpid(),
+        **({"worker": report.extra["worker"]} if "worker" in report.extra else {}),
     }
 
 

@@ -10,7 +10,7 @@ from grader.grading.assignment import function_hints, load_checks, load_referenc
 from grader.grading.case_cache import cached_replays
 from grader.grading.checking import run_checks
 from grader.grading.load_notes import load_notes, missing_reason
-from grader.grading.submission import load_submission
+from grader.grading.submission import Submission, load_submission
 from grader.model import Assignment, Report
 from grader.sandbox import isolation
 from grader.sandbox.handle import StudentModule
@@ -38,18 +38,21 @@ def load_kit(assignment: Assignment) -> GradingKit:
 
 
 def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits(),
-                     confinement: Isolation | None = None, kit: GradingKit | None = None, must_exist: bool = True) -> Report:
+                     confinement: Isolation | None = None, kit: GradingKit | None = None, must_exist: bool = True,
+                     submission: Submission | None = None) -> Report:
     """Grade the submission at `path`. A broken submission is graded (its feedback says why);
     only a missing path (UsageError, unless not `must_exist`) or a fault of the grader (or its
     sandbox) raises.
 
-    `kit` is the assignment's loaded checks, when the caller grades many submissions.
+    `kit` is the assignment's loaded checks, when the caller grades many submissions;
+    `submission`, the submission at `path` already read (load_submission), when it was read
+    elsewhere (a cluster's client reads it, a worker grades it).
     `extra["timings"]` splits the time: `startup` (reading the submission, starting the worker,
     running its top-level code) and `checking` (the checks' calls and comparisons).
     """
     started = time.perf_counter()
     confinement = confinement or isolation.choose("auto")
-    submission = load_submission(path, assignment.module, must_exist)
+    submission = submission or load_submission(path, assignment.module, must_exist)
     module = None if submission.problem else StudentModule(assignment.module, list(submission.cells), limits, confinement,
                                                                  expected=list(assignment.points))
     try:

@@ -49,6 +49,7 @@ class ClassSummary:
     misconceptions: list[dict] = field(default_factory=list)
     problems: list[dict] = field(default_factory=list)
     slowest: list[dict] = field(default_factory=list)
+    workers: list[dict] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
     run: dict = field(default_factory=dict)
 
@@ -78,9 +79,23 @@ def summarise(assignment: str, title: str, records: Sequence[dict], points: Mapp
                          "reason": r["notes"][0]} for r in records if r.get("notes") and _is_problem(r)]
     timed = sorted(records, key=lambda r: -float(r.get("timings", {}).get("total", 0.0)))
     summary.slowest = [{"student": r["student"], **{k: float(v) for k, v in r.get("timings", {}).items()}} for r in timed[:SLOWEST]]
+    summary.workers = _worker_timings(records)
     summary.rows = [{"student": r["student"], "score": r["score"], "notes": r.get("notes", []),
                      "functions": r.get("functions", {})} for r in records]
     return summary
+
+
+def _worker_timings(records: Sequence[dict]) -> list[dict]:
+    """Per cluster worker (a record's `worker`, set when grade-all ran on a cluster): how many
+    students it graded in this run and earlier ones, their total and mean time, slowest first.
+    Empty when no record names a worker."""
+    by_worker: dict[str, list[float]] = {}
+    for record in records:
+        if record.get("worker"):
+            by_worker.setdefault(str(record["worker"]), []).append(float(record.get("timings", {}).get("total", 0.0)))
+    rows = [{"worker": worker, "students": len(times), "total": sum(times), "mean": statistics.mean(times),
+             "slowest": max(times)} for worker, times in by_worker.items()]
+    return sorted(rows, key=lambda row: (-row["total"], row["worker"]))
 
 
 def _is_problem(record: dict) -> bool:

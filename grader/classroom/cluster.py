@@ -1,0 +1,264 @@
+"""`grader grade-all --cluster`: grade a class on a Dask cluster, with grade-all's guarantees.
+
+Dask delivers at least once: a killed worker's tasks run again, and finished results that
+lived on it are computed again. So:
+
+- Workers never write into `--out`. A task returns the student's rendered files and record
+  (grader.classroom.batch.StudentFiles); this process alone writes them, atomically, the
+  record last, as the local pool does. A run stopped at any point (the client killed, the
+  scheduler lost) leaves each student complete or untouched, and the next run grades only the
+  rest (grader.classroom.batch.plan).
+- A task's key is the assignment version and the submission's digest (and the student's name):
+  running it twice is harmless, and the same submission gets the same result on any worker.
+- A task that killed its workers `allowed-failures` times (Dask's KilledWorker: 3 by default)
+  becomes that student's row saying the grading infrastructure failed on it: a grader fault
+  (exit status 1), never a silent zero, never reused on a rerun.
+
+Each worker gets the assignment (its folder and the reference) once, through a worker plugin
+(GradingPlugin) that writes it to a private folder of that worker, loads its checks and
+probes the sandbox there; student code on the worker never sees them, as with the local pool.
+Every student's results say which worker graded them and with which isolation layers. With
+`--isolation strict`, a worker without a filesystem barrier refuses work, and the run says
+which and why; tasks go only to the workers that accepted.
+
+`distributed` is an optional extra (`pip install 'nlp-grader[cluster]'`), imported only here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from grader.classroom.batch import StudentFiles, fault_files, render_student, write_student_files
+from grader.classroom.roster import Student
+from grader.errors import UsageError
+from grader.model import Assignment
+
+PLUGIN_NAME = "nlp-grader"
+CONNECT_SECONDS = 20
+INSTALL_HINT = "install the cluster extra: pip install 'nlp-grader[cluster]'"
+INFRASTRUCTURE_FAULT = ("the grading infrastructure failed on this submission: every worker that ran its task died "
+                        "({error}); it was not graded, and the next run grades it again")
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """Where to grade: an existing scheduler's `address` (tcp://host:8786), or a LocalCluster of
+    `local_workers` single-threaded worker processes started for the run."""
+
+    address: str | None = None
+    local_workers: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"local:{self.local_workers}" if self.local_workers else str(self.address)
+
+
+def parse_cluster(text: str) -> ClusterSpec:
+    """`--cluster`'s value: `local:N` or a scheduler address.
+
+    Raises:
+        UsageError: `local:` without a whole number of workers of at least 1, or an empty address.
+    """
+    if text.startswith("local:") or text == "local":
+        count = text[len("local:"):]
+        if not re.fullmatch(r"[0-9]+", count) or int(count) < 1:
+            raise UsageError(f"--cluster {text}: say how many worker processes to start, e.g. --cluster local:2")
+        return ClusterSpec(local_workers=int(count))
+    if not text.strip():
+        raise UsageError("--cluster needs a scheduler address (tcp://host:8786) or local:N")
+    return ClusterSpec(address=text if "://" in text else f"tcp://{text}")
+
+
+def import_distributed():
+    """The `distributed` package, or a UsageError that says how to install it."""
+    try:
+        import distributed
+    except ImportError:
+        raise UsageError(f"--cluster needs Dask distributed, which is not installed: {INSTALL_HINT}") from None
+    return distributed
+
+
+def task_key(version: str, key: dict, student: str) -> str:
+    """The Dask key of a student's grading: the assignment version and the submission's digest
+    (the student's name too: their feedback names their file)."""
+    name = hashlib.sha256(student.encode("utf-8")).hexdigest()[:12]
+    return f"grade-{version[:16]}-{key['submission'][:24]}-{name}"
+
+
+def assignment_bundle(assignment: Assignment) -> dict[str, bytes]:
+    """The files a worker needs to grade `assignment`, by path relative to a folder of its own:
+    assignments/NAME/ (assignment.json, its Python files) and the reference, which
+    assignment.json is made to point at."""
+    name = assignment.name
+    config = json.loads((assignment.directory / "assignment.json").read_text(encoding="utf-8"))
+    reference = f"solutions/{name}/{assignment.reference.name}"
+    config["reference"] = f"../../{reference}"
+    bundle = {f"assignments/{name}/assignment.json": json.dumps(config, indent=2).encode("utf-8"),
+              reference: assignment.reference.read_bytes()}
+    for path in sorted(assignment.directory.glob("*.py")):
+        bundle[f"assignments/{name}/{path.name}"] = path.read_bytes()
+    return bundle
+
+
+class GradingPlugin:
+    """On each worker, once: the assignment written to a private folder, its checks loaded and
+    the sandbox probed (a refusal, under --isolation strict, is kept to say why)."""
+
+    name = PLUGIN_NAME
+    idempotent = True
+
+    def __init__(self, bundle: dict[str, bytes], assignment_name: str, isolation_level: str):
+        self.bundle, self.assignment_name, self.isolation_level = bundle, assignment_name, isolation_level
+        self.folder: str | None = None
+        self.assignment = self.kit = self.confinement = None
+        self.refusal: str | None = None
+        self.layers = ""
+
+    def setup(self, worker=None) -> None:
+        from grader.grading.assignment import load_assignment
+        from grader.grading.pipeline import load_kit
+        from grader.sandbox.isolation import choose
+        from grader.sandbox.process import become_subreaper
+
+        become_subreaper()  # the sandbox's orphans are this worker's to reap
+        self.folder = tempfile.mkdtemp(prefix="grader-assignment-")  # 0700: the worker's user alone
+        for relative, data in self.bundle.items():
+            path = Path(self.folder) / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        try:
+            self.confinement = choose(self.isolation_level)
+        except UsageError as error:
+            self.refusal = str(error)
+            return
+        self.layers = self.confinement.describe().split(": ", 1)[-1]
+        self.assignment = load_assignment(self.assignment_name, Path(self.folder) / "assignments")
+        self.kit = load_kit(self.assignment)
+
+    def teardown(self, worker=None) -> None:
+        if self.folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _plugin_class():
+    """GradingPlugin as a distributed.WorkerPlugin (imported only when a cluster is used)."""
+    distributed = import_distributed()
+    return type("GradingWorkerPlugin", (GradingPlugin, distributed.WorkerPlugin), {})
+
+
+def _worker_state(dask_worker) -> dict:
+    """On a worker: whether it grades, and with which layers, or why not."""
+    plugin = dask_worker.plugins.get(PLUGIN_NAME)
+    if plugin is None:
+        return {"refusal": "the grader's plugin is not set up on this worker"}
+    return {"refusal": plugin.refusal, "layers": plugin.layers, "pid": os.getpid()}
+
+
+def grade_task(submission, student: str, file_name: str, key: dict) -> StudentFiles:
+    """On a worker: grade one student's submission (already read by the client) and render
+    their files; nothing is written on the worker."""
+    from distributed import get_worker
+
+    from grader.classroom.batch import fault_report
+    from grader.grading.pipeline import grade_submission
+
+    worker = get_worker()
+    plugin = worker.plugins[PLUGIN_NAME]
+    started = time.perf_counter()
+    if plugin.refusal:
+        raise RuntimeError(f"worker {worker.address} refuses work: {plugin.refusal}")
+    try:
+        report = grade_submission(plugin.assignment, Path(file_name), confinement=plugin.confinement, kit=plugin.kit,
+                                  must_exist=False, submission=submission)
+    except Exception as error:  # a fault of the grader: the student still gets a row that says so
+        report = fault_report(plugin.assignment, file_name, f"{type(error).__name__}: {error}", time.perf_counter() - started)
+    report.extra["worker"] = worker.address
+    return render_student(report, student, Path(file_name), key, started)
+
+
+def grade_on_cluster(assignment: Assignment, todo: list[Student], keys: dict[str, dict], out: Path, spec: ClusterSpec,
+                     isolation_level: str, progress=None, say=None) -> Iterator[dict]:
+    """Yield each student's record of `todo`, graded on the cluster of `spec` and written into
+    `out` here, as each finishes. `say(line)` tells the instructor about workers that refuse.
+
+    Raises:
+        UsageError: distributed is not installed, the scheduler cannot be reached, or no worker
+            of the cluster accepts work.
+    """
+    distributed = import_distributed()
+    from grader.grading.submission import load_submission
+    from grader.grading.version import assignment_version
+
+    say = say or (lambda line: print(line, file=sys.stderr))
+    version = assignment_version(assignment)
+    cluster = None
+    try:
+        if spec.local_workers:
+            cluster = distributed.LocalCluster(n_workers=spec.local_workers, threads_per_worker=1, processes=True,
+                                               host="127.0.0.1", dashboard_address=None)
+        client = _connect(distributed, cluster or spec.address, spec)
+        with client:
+            accepted = _start_workers(client, assignment, isolation_level, spec, say)
+            futures = {}
+            for student in todo:
+                submission = load_submission(student.path, assignment.module, must_exist=False)
+                future = client.submit(grade_task, submission, student.name, student.path.name, keys[student.name],
+                                       key=task_key(version, keys[student.name], student.name), pure=False,
+                                       workers=accepted, allow_other_workers=False)
+                futures[future] = student
+            for future in distributed.as_completed(list(futures), loop=client.loop):
+                student = futures.pop(future)
+                files = _outcome(future, assignment, student, keys[student.name], distributed)
+                record = write_student_files(out / student.name, files)
+                future.release()
+                if progress:
+                    progress(1)
+                yield record
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
+def _connect(distributed, address, spec: ClusterSpec):
+    try:
+        return distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+    except OSError as error:  # TimeoutError and connection errors
+        raise UsageError(f"--cluster {spec.label}: cannot reach the scheduler ({type(error).__name__}: {error}); "
+                         "is `dask scheduler` running there?") from None
+
+
+def _start_workers(client, assignment: Assignment, isolation_level: str, spec: ClusterSpec, say) -> list[str]:
+    """Send the assignment to every worker once and probe each one's sandbox; the addresses of
+    those that accept work."""
+    if not client.scheduler_info().get("workers"):
+        client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+    client.register_plugin(_plugin_class()(assignment_bundle(assignment), assignment.name, isolation_level))
+    states = client.run(_worker_state)
+    accepted = sorted(address for address, state in states.items() if not state.get("refusal"))
+    for address, state in sorted(states.items()):
+        if state.get("refusal"):
+            say(f"grader: worker {address} refuses work: {state['refusal']}")
+    if not accepted:
+        raise UsageError(f"--cluster {spec.label}: no worker accepts work (each said why above)")
+    return accepted
+
+
+def _outcome(future, assignment: Assignment, student: Student, key: dict, distributed) -> StudentFiles:
+    """The student's files from a finished task; a fault row when the task could not finish."""
+    try:
+        return future.result()
+    except distributed.KilledWorker as error:
+        return fault_files(assignment, student, key, INFRASTRUCTURE_FAULT.format(error=error))
+    except Exception as error:  # a fault of the grader on that worker: the student still gets a row
+        return fault_files(assignment, student, key, f"{type(error).__name__}: {error}")
+
