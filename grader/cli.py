@@ -7,6 +7,8 @@ error (one line on stderr), 1 only for a fault of the grader itself.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import json
 import sys
 import time
@@ -120,6 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="regrade every student, even those graded before and unchanged")
     batch.add_argument("--quiet", action="store_true", help="no progress bar or summary; errors only")
     batch.add_argument("--isolation", default="auto", metavar="LEVEL", help="as for grade (default: auto)")
+
+    worker = _add_command(commands, "worker", _run_worker, reads_assignments=False,
+                          help="start a Dask worker for grade-all --cluster: the sandbox probe, then "
+                               "`dask worker ADDRESS --nthreads 1` (needs the cluster extra)")
+    worker.add_argument("address", help="the scheduler's address, e.g. tcp://scheduler:8786")
+    worker.add_argument("dask_args", nargs="*", metavar="-- DASK-WORKER-ARGS",
+                        help="more options for `dask worker`, after --, e.g. -- --memory-limit 4GB")
+    worker.add_argument("--isolation", default="auto", metavar="LEVEL",
+                        help="the level to probe: strict refuses to start without a filesystem barrier (default: auto)")
 
     audit = _add_command(commands, "audit", _run_audit,
                          help="instructors: self-test an assignment (reference, stubs, input-ignoring answers, mutants)")
@@ -291,9 +302,9 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     from grader.report.terminal import terminal_note
 
     assignment = load_assignment(args.assignment, args.assignments)
-    cluster = None
+    cluster, ClusterSession = None, None
     if args.cluster is not None:
-        from grader.classroom.cluster import import_distributed, parse_cluster
+        from grader.classroom.cluster import ClusterSession, import_distributed, parse_cluster
 
         if args.jobs is not None:
             raise UsageError("--jobs and --cluster: choose one (a cluster's workers are its own processes)")
@@ -314,18 +325,22 @@ def _run_grade_all(args: argparse.Namespace) -> int:
             print(terminal_note(skipped, "grader: note: "), file=sys.stderr)
         for warning in batch_plan.warnings:
             print(terminal_note(warning, "grader: warning: "), file=sys.stderr)
-    # only those to grade count; with none (every student reused), no bar at all: the summary line says so
-    bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet or not batch_plan.keys, file=sys.stderr,
-               dynamic_ncols=True,
-               desc=f"grading {len(batch_plan.keys)} of {len(batch_plan.students)}",
-               bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed} elapsed, ETA {remaining}]")
-    try:
-        result = grade_all(assignment, batch_plan, args.out, jobs, args.isolation, bar.update, cluster)
-    except KeyboardInterrupt:
-        bar.close()
-        print(f"grader: interrupted; every student finished so far is saved in {args.out}: "
-              "run the same command again to grade the rest", file=sys.stderr)
-        return 130
+    # a cluster is reached (and its workers given the assignment) before the bar: a usage error stops here too
+    session = (ClusterSession(cluster, assignment, args.isolation) if cluster is not None and batch_plan.keys
+               else contextlib.nullcontext())
+    with session as opened:
+        # only those to grade count; with none (every student reused), no bar at all: the summary line says so
+        bar = tqdm(total=len(batch_plan.keys), unit="student", disable=args.quiet or not batch_plan.keys, file=sys.stderr,
+                   dynamic_ncols=True,
+                   desc=f"grading {len(batch_plan.keys)} of {len(batch_plan.students)}",
+                   bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed} elapsed, ETA {remaining}]")
+        try:
+            result = grade_all(assignment, batch_plan, args.out, jobs, args.isolation, bar.update, opened)
+        except KeyboardInterrupt:
+            bar.close()
+            print(f"grader: interrupted; every student finished so far is saved in {args.out}: "
+                  "run the same command again to grade the rest", file=sys.stderr)
+            return 130
     bar.close()
     functions = dict(assignment.points)
     write_atomic(args.out / "gradebook.csv", gradebook_csv(result.records, functions))
@@ -366,6 +381,28 @@ def _run_audit(args: argparse.Namespace) -> int:
         bar.close()
     print(audit_text(report), end="")
     return EXIT_OK if report.passed else EXIT_AUDIT_FAILED
+
+
+def _run_worker(args: argparse.Namespace) -> int:
+    """Probe the sandbox (a usage error, exit 2, when --isolation cannot be met), say its layers,
+    then become `dask worker ADDRESS --nthreads 1 ...`: one grading at a time per worker process,
+    as the sandbox's limits assume."""
+    from grader.classroom.cluster import import_distributed, parse_cluster
+
+    import_distributed()
+    spec = parse_cluster(args.address)
+    if spec.local_workers:
+        raise UsageError(f"grader worker {args.address}: give the scheduler's address (tcp://host:8786); "
+                         "local:N is for grade-all --cluster")
+    if any(arg == "--nthreads" or arg.startswith("--nthreads=") for arg in args.dask_args):
+        raise UsageError("grader worker runs one thread per worker process; start more workers (or --nworkers N) "
+                         "instead of --nthreads")
+    confinement = _confinement(args.isolation, quiet=False)
+    print(f"grader worker: {confinement.describe()}", flush=True)
+    command = [sys.executable, "-m", "distributed.cli.dask_worker", spec.address, "--nthreads", "1", *args.dask_args]
+    sys.stderr.flush()
+    os.execv(sys.executable, command)
+    return EXIT_OK  # not reached
 
 
 def _run_check(args: argparse.Namespace) -> int:

@@ -108,7 +108,7 @@ def _complete_record(folder: Path, key: dict) -> dict | None:
 def grade_all(assignment: Assignment, batch: BatchPlan, out: Path, jobs: int,
               isolation_level: str = "auto", progress=None, cluster=None) -> BatchResult:
     """Grade the students `batch` says to into `out` with `jobs` processes, or on `cluster`
-    (a grader.classroom.cluster.ClusterSpec); see the module docstring.
+    (an open grader.classroom.cluster.ClusterSession); see the module docstring.
 
     `progress(n)` is called as each student is done (for a progress bar).
     """
@@ -119,9 +119,7 @@ def grade_all(assignment: Assignment, batch: BatchPlan, out: Path, jobs: int,
     out.mkdir(parents=True, exist_ok=True)
     if todo:
         if cluster is not None:
-            from grader.classroom.cluster import grade_on_cluster
-
-            graded = grade_on_cluster(assignment, todo, batch.keys, out, cluster, isolation_level, progress)
+            graded = cluster.grade(todo, batch.keys, out, progress)
         else:
             graded = _grade_in_pool(assignment, todo, batch.keys, out, jobs, isolation_level, progress)
         for record in graded:

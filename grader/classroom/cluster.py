@@ -44,7 +44,7 @@ from grader.errors import UsageError
 from grader.model import Assignment
 
 PLUGIN_NAME = "nlp-grader"
-CONNECT_SECONDS = 20
+WORKERS_SECONDS = 120  # how long a run waits for a first worker to join the scheduler
 INSTALL_HINT = "install the cluster extra: pip install 'nlp-grader[cluster]'"
 INFRASTRUCTURE_FAULT = ("the grading infrastructure failed on this submission: every worker that ran its task died "
                         "({error}); it was not graded, and the next run grades it again")
@@ -186,52 +186,72 @@ def grade_task(submission, student: str, file_name: str, key: dict) -> StudentFi
     return render_student(report, student, Path(file_name), key, started)
 
 
-def grade_on_cluster(assignment: Assignment, todo: list[Student], keys: dict[str, dict], out: Path, spec: ClusterSpec,
-                     isolation_level: str, progress=None, say=None) -> Iterator[dict]:
-    """Yield each student's record of `todo`, graded on the cluster of `spec` and written into
-    `out` here, as each finishes. `say(line)` tells the instructor about workers that refuse.
+class ClusterSession:
+    """A connection to the cluster of `spec`, with the assignment on every worker that accepts
+    work: open it (`with`) before grading, so that a cluster that cannot be reached is a usage
+    error before anything starts; `grade` then grades students on it.
 
-    Raises:
-        UsageError: distributed is not installed, the scheduler cannot be reached, or no worker
-            of the cluster accepts work.
+    Raises (on entering):
+        UsageError: distributed is not installed, the scheduler cannot be reached, no worker
+            joins, or none accepts work.
     """
-    distributed = import_distributed()
-    from grader.grading.submission import load_submission
-    from grader.grading.version import assignment_version
 
-    say = say or (lambda line: print(line, file=sys.stderr))
-    version = assignment_version(assignment)
-    cluster = None
-    try:
-        if spec.local_workers:
-            cluster = distributed.LocalCluster(n_workers=spec.local_workers, threads_per_worker=1, processes=True,
-                                               host="127.0.0.1", dashboard_address=None)
-        client = _connect(distributed, cluster or spec.address, spec)
-        with client:
-            accepted = _start_workers(client, assignment, isolation_level, spec, say)
-            futures = {}
-            for student in todo:
-                submission = load_submission(student.path, assignment.module, must_exist=False)
-                future = client.submit(grade_task, submission, student.name, student.path.name, keys[student.name],
-                                       key=task_key(version, keys[student.name], student.name), pure=False,
-                                       workers=accepted, allow_other_workers=False)
-                futures[future] = student
-            for future in distributed.as_completed(list(futures), loop=client.loop):
-                student = futures.pop(future)
-                files = _outcome(future, assignment, student, keys[student.name], distributed)
-                record = write_student_files(out / student.name, files)
-                future.release()
-                if progress:
-                    progress(1)
-                yield record
-    finally:
-        if cluster is not None:
-            cluster.close()
+    def __init__(self, spec: ClusterSpec, assignment: Assignment, isolation_level: str, say=None):
+        self.spec, self.assignment, self.isolation_level = spec, assignment, isolation_level
+        self.say = say or (lambda line: print(line, file=sys.stderr))
+        self.distributed = import_distributed()
+        self.cluster = self.client = None
+        self.accepted: list[str] = []
+
+    def __enter__(self) -> "ClusterSession":
+        try:
+            if self.spec.local_workers:
+                self.cluster = self.distributed.LocalCluster(
+                    n_workers=self.spec.local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                    dashboard_address=None)
+            self.client = _connect(self.distributed, self.cluster or self.spec.address, self.spec)
+            self.accepted = _start_workers(self.client, self.assignment, self.isolation_level, self.spec, self.say)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def grade(self, todo: list[Student], keys: dict[str, dict], out: Path, progress=None) -> Iterator[dict]:
+        """Yield each student's record of `todo`, graded on the cluster and written into `out`
+        here, as each finishes."""
+        from grader.grading.submission import load_submission
+        from grader.grading.version import assignment_version
+
+        distributed, client, assignment = self.distributed, self.client, self.assignment
+        version = assignment_version(assignment)
+        futures = {}
+        for student in todo:
+            submission = load_submission(student.path, assignment.module, must_exist=False)
+            future = client.submit(grade_task, submission, student.name, student.path.name, keys[student.name],
+                                   key=task_key(version, keys[student.name], student.name), pure=False,
+                                   workers=self.accepted, allow_other_workers=False)
+            futures[future] = student
+        for future in distributed.as_completed(list(futures), loop=client.loop):
+            student = futures.pop(future)
+            files = _outcome(future, assignment, student, keys[student.name], distributed)
+            record = write_student_files(out / student.name, files)
+            future.release()
+            if progress:
+                progress(1)
+            yield record
 
 
 def _connect(distributed, address, spec: ClusterSpec):
+    """A client of the cluster; it waits for the scheduler as long as Dask's
+    distributed.comm.timeouts.connect says (30 s unless configured)."""
     try:
-        return distributed.Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+        return distributed.Client(address, set_as_default=False)
     except OSError as error:  # TimeoutError and connection errors
         raise UsageError(f"--cluster {spec.label}: cannot reach the scheduler ({type(error).__name__}: {error}); "
                          "is `dask scheduler` running there?") from None
@@ -241,7 +261,11 @@ def _start_workers(client, assignment: Assignment, isolation_level: str, spec: C
     """Send the assignment to every worker once and probe each one's sandbox; the addresses of
     those that accept work."""
     if not client.scheduler_info().get("workers"):
-        client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+        try:
+            client.wait_for_workers(1, timeout=WORKERS_SECONDS)
+        except TimeoutError:
+            raise UsageError(f"--cluster {spec.label}: no worker joined the scheduler in {WORKERS_SECONDS} s; "
+                             "start some with: grader worker ADDRESS") from None
     client.register_plugin(_plugin_class()(assignment_bundle(assignment), assignment.name, isolation_level))
     states = client.run(_worker_state)
     accepted = sorted(address for address, state in states.items() if not state.get("refusal"))
