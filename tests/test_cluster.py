@@ -38,9 +38,9 @@ def grade_all(homework, folder: Path, out: Path, *extra: str, tmp: Path, env: di
                       env={**os.environ, "TMPDIR": str(tmp), **(env or {})})
 
 
-def start_grade_all(homework, folder: Path, out: Path, address: str, tmp: Path) -> subprocess.Popen:
+def start_grade_all(homework, folder: Path, out: Path, address: str, tmp: Path, *extra: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "grader", *homework.option(), "grade-all", homework.name, str(folder),
-               "--out", str(out), "--cluster", address, "--quiet"]
+               "--out", str(out), "--cluster", address, "--quiet", *extra]
     return subprocess.Popen(command, env={**os.environ, "TMPDIR": str(tmp)}, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
 
@@ -84,12 +84,12 @@ class Cluster:
         assert self.scheduler.poll() is None, "the scheduler did not start"
         self.address = json.loads(scheduler_file.read_text())["address"]
 
-    def add_worker(self) -> subprocess.Popen:
+    def add_worker(self, env: dict | None = None) -> subprocess.Popen:
         log = self.root / f"worker-{len(self.workers)}.log"
         worker = subprocess.Popen(
             [sys.executable, "-m", "grader", "worker", self.address, "--", "--no-nanny", "--no-dashboard",
              "--local-directory", str(self.root / f"worker-{len(self.workers)}")],
-            env=self.env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
+            env={**self.env, **(env or {})}, stdout=open(log, "w"), stderr=subprocess.STDOUT)
         self.workers.append(worker)
         wait_for(lambda: "Registered to" in log.read_text() or worker.poll() is not None, 60, "a worker")
         assert worker.poll() is None, log.read_text()
@@ -187,28 +187,38 @@ def test_a_worker_killed_mid_class_costs_nobody_and_a_killed_client_resumes(grad
     assert running_under(root / "cluster") == []
 
 
-def test_a_task_whose_workers_die_is_an_infrastructure_fault_graded_again_next_time(graded_class, tiny):
+def test_a_task_whose_workers_die_is_an_infrastructure_fault_graded_again_next_time(graded_class, tiny, tmp_path):
     """No failure allowed (allowed-failures 0): the tasks of a worker killed mid-grading end as
-    KilledWorker, and those students' rows say so; a replacement worker grades the rest."""
+    KilledWorker, and those students' rows say so; a replacement worker grades the rest. The
+    runs ask for --isolation bwrap, and a worker without bubblewrap on its PATH refuses work:
+    the run says which and why, and gives it nothing (as --isolation strict does a worker
+    without a filesystem barrier, which this machine cannot offer)."""
     root, folder, local = graded_class
+    no_bwrap = {"PATH": str(tmp_path)}  # an empty folder: the grader runs sys.executable, not a name
     cluster = Cluster(root / "killed-worker", env={"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"})
     try:
+        refusing = cluster.add_worker(env=no_bwrap)
         doomed = cluster.add_worker()
         out = root / "killed-worker-out"
-        client = start_grade_all(tiny, folder, out, cluster.address, root)
+        client = start_grade_all(tiny, folder, out, cluster.address, root, "--isolation", "bwrap")
         wait_for(lambda: len(records(out)) >= 1 or client.poll() is not None, 120, "a first record")
         doomed.send_signal(signal.SIGKILL)
         cluster.add_worker()
         _, stderr = client.communicate(timeout=300)
         assert client.returncode == 1, stderr  # a fault of the grading, not of the students
+        refusals = [line for line in stderr.splitlines() if "refuses work" in line]
+        assert len(refusals) == 1 and "--isolation bwrap: bubblewrap is not installed" in refusals[0], stderr
+        refusing_address = refusals[0].split("worker ", 1)[1].split(" refuses", 1)[0]
+        assert refusing_address not in {r["worker"] for r in records(out).values() if "worker" in r}
         faults = {name: r for name, r in records(out).items() if r["status"] == "grader fault"}
         assert faults and sorted(records(out)) == sorted(records(local))
         for record in faults.values():
             assert record["score"] == 0 and "the grading infrastructure failed on this submission" in record["notes"][0]
-        again = grade_all(tiny, folder, out, "--cluster", cluster.address, tmp=root)
+        again = grade_all(tiny, folder, out, "--cluster", cluster.address, "--isolation", "bwrap", tmp=root)
         assert again.returncode == 0, again.stderr
         assert f"graded {len(faults)}, reused {len(records(local)) - len(faults)}" in again.stdout
         assert_same_grades(local, out)
+        assert refusing.poll() is None  # it refused the work, not the cluster
     finally:
         cluster.close()
     assert running_under(root / "killed-worker") == []
@@ -227,3 +237,51 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path, tiny):
         assert len(completed.stderr.strip().splitlines()) == 1 and message in completed.stderr, completed.stderr
     worker = run_grader("worker", "local:2")
     assert worker.returncode == 2 and "give the scheduler's address" in worker.stderr
+    worker = run_grader("worker", "tcp://127.0.0.1:9", "--isolation", "bwrap", env={**os.environ, "PATH": str(tmp_path)})
+    assert worker.returncode == 2 and worker.stderr.startswith("grader: error: --isolation bwrap: bubblewrap is not"), \
+        worker.stderr
+
+
+# ---- the pure parts ------------------------------------------------------------------------------
+
+def test_cluster_addresses_and_task_keys():
+    from grader.classroom.cluster import ClusterSpec, parse_cluster, task_key
+    from grader.errors import UsageError
+
+    assert parse_cluster("local:3") == ClusterSpec(local_workers=3)
+    assert parse_cluster("tcp://10.0.0.5:8786") == ClusterSpec(address="tcp://10.0.0.5:8786")
+    assert parse_cluster("sched.example.edu:8786").address == "tcp://sched.example.edu:8786"
+    for bad in ("local:0", "local:x", "local:", "local", " "):
+        with pytest.raises(UsageError):
+            parse_cluster(bad)
+    key = {"submission": "ab" * 32, "assignment": "cd" * 32}
+    assert task_key("cd" * 32, key, "alice") == task_key("cd" * 32, dict(key), "alice")  # a rerun meets the same key
+    assert len({task_key("cd" * 32, key, "alice"), task_key("cd" * 32, key, "bob"), task_key("ef" * 32, key, "alice"),
+                task_key("cd" * 32, {**key, "submission": "12" * 32}, "alice")}) == 4
+
+
+def test_the_bundle_holds_the_assignment_and_its_reference_and_nothing_else(tiny, tmp_path):
+    from grader.classroom.cluster import assignment_bundle
+    from grader.grading.assignment import load_assignment
+
+    assignment = load_assignment("tiny", tiny.assignments)
+    bundle = assignment_bundle(assignment)
+    assert sorted(bundle) == sorted([f"assignments/tiny/{p.name}" for p in assignment.directory.glob("*.py")]
+                                    + ["assignments/tiny/assignment.json", "solutions/tiny/tiny.py"])
+    assert bundle["solutions/tiny/tiny.py"] == assignment.reference.read_bytes()
+    for relative, data in bundle.items():  # written out as a worker does, it loads as the same assignment
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_bytes(data)
+    copy = load_assignment("tiny", tmp_path / "assignments")
+    assert copy.points == assignment.points and copy.reference.read_bytes() == assignment.reference.read_bytes()
+
+
+def test_the_summary_times_each_worker():
+    from grader.report.class_summary import summarise
+
+    records = [{"student": f"s{i}", "score": 1.0, "functions": {}, "worker": worker, "timings": {"total": seconds}}
+               for i, (worker, seconds) in enumerate([("tcp://a:1", 1.0), ("tcp://b:2", 4.0), ("tcp://a:1", 2.0)])]
+    workers = summarise("x", "X", records, {"f": 1.0}, {}).workers
+    assert [(w["worker"], w["students"], w["total"], w["mean"], w["slowest"]) for w in workers] == [
+        ("tcp://b:2", 1, 4.0, 4.0, 4.0), ("tcp://a:1", 2, 3.0, 1.5, 2.0)]
+    assert summarise("x", "X", [{**r, "worker": None} for r in records], {"f": 1.0}, {}).workers == []
