@@ -131,6 +131,16 @@ def graded_class(tmp_path_factory, tiny):
     folder = root / "submissions"
     make_class(folder, STUDENTS, tiny)
     add_slow_students(folder, tiny)
+    # a right answer that also looks for the assignment each worker was given (its checks and the
+    # reference, in a folder of the worker's under TMPDIR, here inside `root`), and prints what it reads
+    (folder / "y-bundle-reader.py").write_text(tiny.reference.read_text() + f"""
+import glob as _glob
+for _path in _glob.glob({str(root)!r} + "/**/grader-assignment-*/**/*.py", recursive=True):
+    try:
+        print("BUNDLE-READ", _path, open(_path).read()[:80])
+    except OSError:
+        pass
+""")
     local = root / "local-out"
     completed = grade_all(tiny, folder, local, "--jobs", "2", tmp=root)
     assert completed.returncode == 0, completed.stderr
@@ -148,6 +158,7 @@ def test_a_local_cluster_grades_as_the_local_pool_does(graded_class, tiny):
     for student in records(out):
         isolation = json.loads((out / student / "results.json").read_text())["extra_data"]["isolation"]
         assert "bwrap" in isolation["layers"] or "landlock (ABI" in " ".join(isolation["layers"])
+    assert "BUNDLE-READ" not in (out / "y-bundle-reader" / "feedback.md").read_text()
     summary = (out / "summary.html").read_text()
     assert "Cluster workers" in summary and "on the cluster local:2" in summary
     assert all(worker in summary for worker in workers)
@@ -167,6 +178,7 @@ def test_a_worker_killed_mid_class_costs_nobody_and_a_killed_client_resumes(grad
         assert client.returncode == 0, stderr
         assert_same_grades(local, out)  # every student once, graded as on the local pool
         assert {record["status"] for record in records(out).values()} == {"graded"}
+        assert "BUNDLE-READ" not in (out / "y-bundle-reader" / "feedback.md").read_text()
 
         cluster.add_worker()
         resumed = root / "client-killed-out"
