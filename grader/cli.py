@@ -316,8 +316,11 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     if args.out.resolve() == args.folder.resolve():
         raise UsageError("--out must not be the submissions folder itself: its student folders would be taken for students")
     batch_plan = plan(assignment, args.folder, args.out, args.force)
-    # a usage error (unknown level, strict without a barrier) stops here; else the warnings, once for the class
-    _confinement(args.isolation, args.quiet)
+    # a usage error (unknown level, strict without a barrier) stops here; else the warnings, once for the class.
+    # On a cluster each worker probes its own sandbox (grader.classroom.cluster): this machine grades nothing,
+    # unless the cluster is local:N, whose workers are this machine's.
+    if cluster is None or cluster.local_workers:
+        _confinement(args.isolation, args.quiet)
     skipped = skipped_note(batch_plan.skipped)
     run_notes = ([skipped] if skipped else []) + list(batch_plan.warnings)
     if not args.quiet:  # before grading, so that a file or a name to fix is seen at once
@@ -387,20 +390,24 @@ def _run_worker(args: argparse.Namespace) -> int:
     """Probe the sandbox (a usage error, exit 2, when --isolation cannot be met), say its layers,
     then become `dask worker ADDRESS --nthreads 1 ...`: one grading at a time per worker process,
     as the sandbox's limits assume."""
-    from grader.classroom.cluster import import_distributed, parse_cluster
+    from grader.classroom.cluster import RESOURCE, import_distributed, parse_cluster
 
     import_distributed()
     spec = parse_cluster(args.address)
     if spec.local_workers:
         raise UsageError(f"grader worker {args.address}: give the scheduler's address (tcp://host:8786); "
                          "local:N is for grade-all --cluster")
-    if any(arg == "--nthreads" or arg.startswith("--nthreads=") for arg in args.dask_args):
-        raise UsageError("grader worker runs one thread per worker process; start more workers (or --nworkers N) "
-                         "instead of --nthreads")
+    if any(arg.split("=")[0] in ("--nthreads", "--resources") for arg in args.dask_args):
+        raise UsageError("grader worker sets --nthreads 1 (one grading at a time per worker process: start more "
+                         "workers, or --nworkers N) and --resources itself")
     confinement = _confinement(args.isolation, quiet=False)
     print(f"grader worker: {confinement.describe()}", flush=True)
-    command = [sys.executable, "-m", "distributed.cli.dask_worker", spec.address, "--nthreads", "1", *args.dask_args]
+    # the resource every grading task needs: only a worker whose sandbox passed this probe offers it
+    command = [sys.executable, "-m", "distributed.cli.dask_worker", spec.address, "--nthreads", "1",
+               "--resources", f"{RESOURCE}=1", *args.dask_args]
     sys.stderr.flush()
+    # Dask's sampling profiler slows grading by about a tenth; a worker started by hand may still turn it on
+    os.environ.setdefault("DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED", "False")
     os.execv(sys.executable, command)
     return EXIT_OK  # not reached
 

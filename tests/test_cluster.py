@@ -77,7 +77,7 @@ class Cluster:
         scheduler_file = root / "scheduler.json"
         self.scheduler = subprocess.Popen(
             [sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", "0",
-             "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+             "--no-dashboard", "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
             env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: (scheduler_file.exists() and scheduler_file.stat().st_size > 0) or self.scheduler.poll() is not None,
                  60, "the scheduler")
@@ -101,7 +101,7 @@ class Cluster:
                 process.send_signal(signal.SIGTERM)
         for process in [*self.workers, self.scheduler]:
             try:
-                process.wait(timeout=20)
+                process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()

@@ -19,13 +19,18 @@ Each worker gets the assignment (its folder and the reference) once, through a w
 probes the sandbox there; student code on the worker never sees them, as with the local pool.
 Every student's results say which worker graded them and with which isolation layers. With
 `--isolation strict`, a worker without a filesystem barrier refuses work, and the run says
-which and why; tasks go only to the workers that accepted.
+which and why. Every task needs the Dask resource RESOURCE, which a worker offers from its
+start when `grader worker` started it (its own sandbox probe passed) or it belongs to the
+LocalCluster of `--cluster local:N`; a worker that refuses the run's isolation level stops
+offering it, and a task that reached it first is rescheduled. So tasks go only to workers
+that can grade, including those that join (or come back) while the class is graded.
 
 `distributed` is an optional extra (`pip install 'nlp-grader[cluster]'`), imported only here.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -44,7 +49,10 @@ from grader.errors import UsageError
 from grader.model import Assignment
 
 PLUGIN_NAME = "nlp-grader"
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False}  # Dask's sampling profiler slows grading by a tenth
 WORKERS_SECONDS = 120  # how long a run waits for a first worker to join the scheduler
+RESOURCE = "nlp-grader"  # what a worker whose sandbox passed its probe offers: one grading at a time
+IN_FLIGHT = 8  # submissions sent ahead per accepting worker
 INSTALL_HINT = "install the cluster extra: pip install 'nlp-grader[cluster]'"
 INFRASTRUCTURE_FAULT = ("the grading infrastructure failed on this submission: every worker that ran its task died "
                         "({error}); it was not graded, and the next run grades it again")
@@ -124,7 +132,24 @@ class GradingPlugin:
         self.refusal: str | None = None
         self.layers = ""
 
-    def setup(self, worker=None) -> None:
+    async def setup(self, worker=None) -> None:
+        self.prepare()
+        if worker is not None and self.refusal:
+            asyncio.ensure_future(self._withdraw(worker))
+
+    @staticmethod
+    async def _withdraw(worker) -> None:
+        """Stop offering RESOURCE (this worker refuses work), once the worker is registered with
+        the scheduler (a worker that joins meets this plugin before its registration ends)."""
+        from distributed.core import Status
+
+        for _ in range(1200):  # at most a minute
+            if worker.status == Status.running:
+                await worker.set_resources(**{RESOURCE: 0})
+                return
+            await asyncio.sleep(0.05)
+
+    def prepare(self) -> None:
         from grader.grading.assignment import load_assignment
         from grader.grading.pipeline import load_kit
         from grader.sandbox.isolation import choose
@@ -161,7 +186,12 @@ def _worker_state(dask_worker) -> dict:
     plugin = dask_worker.plugins.get(PLUGIN_NAME)
     if plugin is None:
         return {"refusal": "the grader's plugin is not set up on this worker"}
-    return {"refusal": plugin.refusal, "layers": plugin.layers, "pid": os.getpid()}
+    if plugin.refusal:
+        return {"refusal": plugin.refusal}
+    if not dask_worker.state.total_resources.get(RESOURCE):
+        return {"refusal": f"it offers no {RESOURCE} resource: start workers with `grader worker ADDRESS` "
+                           f"(or `dask worker ADDRESS --nthreads 1 --resources {RESOURCE}=1` once its sandbox is checked)"}
+    return {"refusal": None, "layers": plugin.layers, "pid": os.getpid()}
 
 
 def grade_task(submission, student: str, file_name: str, key: dict) -> StudentFiles:
@@ -175,8 +205,10 @@ def grade_task(submission, student: str, file_name: str, key: dict) -> StudentFi
     worker = get_worker()
     plugin = worker.plugins[PLUGIN_NAME]
     started = time.perf_counter()
-    if plugin.refusal:
-        raise RuntimeError(f"worker {worker.address} refuses work: {plugin.refusal}")
+    if plugin.refusal:  # it reached this worker before the worker withdrew its offer: another worker grades it
+        from distributed import Reschedule
+
+        raise Reschedule()
     try:
         report = grade_submission(plugin.assignment, Path(file_name), confinement=plugin.confinement, kit=plugin.kit,
                                   must_exist=False, submission=submission)
@@ -201,14 +233,19 @@ class ClusterSession:
         self.say = say or (lambda line: print(line, file=sys.stderr))
         self.distributed = import_distributed()
         self.cluster = self.client = None
+        self.scratch: str | None = None
         self.accepted: list[str] = []
 
     def __enter__(self) -> "ClusterSession":
         try:
             if self.spec.local_workers:
-                self.cluster = self.distributed.LocalCluster(
-                    n_workers=self.spec.local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
-                    dashboard_address=None)
+                import dask
+
+                self.scratch = tempfile.mkdtemp(prefix="grader-dask-")  # the workers' own files, removed at the end
+                with dask.config.set(QUIET_WORKERS):
+                    self.cluster = self.distributed.LocalCluster(
+                        n_workers=self.spec.local_workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                        dashboard_address=None, local_directory=self.scratch, resources={RESOURCE: 1})
             self.client = _connect(self.distributed, self.cluster or self.spec.address, self.spec)
             self.accepted = _start_workers(self.client, self.assignment, self.isolation_level, self.spec, self.say)
         except BaseException:
@@ -221,27 +258,44 @@ class ClusterSession:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
     def grade(self, todo: list[Student], keys: dict[str, dict], out: Path, progress=None) -> Iterator[dict]:
         """Yield each student's record of `todo`, graded on the cluster and written into `out`
-        here, as each finishes."""
+        here, as each finishes. Submissions are read and sent a window at a time (IN_FLIGHT per
+        accepting worker), so that the first records come at once and the scheduler holds a
+        window, not the class."""
         from grader.grading.submission import load_submission
         from grader.grading.version import assignment_version
 
         distributed, client, assignment = self.distributed, self.client, self.assignment
         version = assignment_version(assignment)
+        waiting = iter(todo)
         futures = {}
-        for student in todo:
+        finished = distributed.as_completed([], loop=client.loop)
+
+        def send_next() -> bool:
+            student = next(waiting, None)
+            if student is None:
+                return False
             submission = load_submission(student.path, assignment.module, must_exist=False)
             future = client.submit(grade_task, submission, student.name, student.path.name, keys[student.name],
                                    key=task_key(version, keys[student.name], student.name), pure=False,
-                                   workers=self.accepted, allow_other_workers=False)
+                                   resources={RESOURCE: 1})
             futures[future] = student
-        for future in distributed.as_completed(list(futures), loop=client.loop):
+            finished.add(future)
+            return True
+
+        for _ in range(IN_FLIGHT * len(self.accepted)):
+            if not send_next():
+                break
+        for future in finished:
             student = futures.pop(future)
             files = _outcome(future, assignment, student, keys[student.name], distributed)
             record = write_student_files(out / student.name, files)
             future.release()
+            send_next()
             if progress:
                 progress(1)
             yield record
