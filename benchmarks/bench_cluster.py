@@ -204,7 +204,7 @@ def simulate(root: Path, entries: int) -> None:
     dask.config.set({"temporary-directory": str(root / "dask-scratch")})
     started = time.perf_counter()
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None)
+                                       dashboard_address=None, resources={cluster_module.RESOURCE: 1})
     cluster_start = time.perf_counter() - started
     timers = {"reads": Stopwatch(submission_module.load_submission),
               "writes": Stopwatch(cluster_module.write_student_files),
