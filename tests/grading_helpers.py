@@ -8,6 +8,7 @@ tests of the CLI, batches, reports and notebooks, whose subject is not hw1's che
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -136,3 +137,30 @@ def available_levels() -> list[str]:
         except UsageError:
             pass
     return levels
+
+
+def leftover_processes(scope: Path, marker: str | None = None) -> list[str]:
+    """Live processes of one test's gradings: whose command line or environment names `scope`
+    (the test's folder, which holds the graders' TMPDIR) or `marker`, or whose working directory
+    is inside it (a worker's scratch folder; a bubblewrap sandbox's outer process, which lives as
+    long as anything inside it). Other tests may grade at the same time: their processes are not
+    this test's."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            status = (entry / "status").read_text()
+        except OSError:
+            continue
+        if "State:\tZ" in status:
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().decode(errors="replace")
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            environ, cwd = "", ""
+        if any(str(scope) in text for text in (cmdline, environ, cwd)) or (marker is not None and marker in cmdline):
+            found.append(f"{entry.name}: {cmdline[:120]}")
+    return found

@@ -23,7 +23,8 @@ import pytest
 
 from conftest import REFERENCE_PATH, REPO
 from grader.grading.solution_blocks import find_solution_blocks
-from grading_helpers import CONTRACT_POINTS, assert_valid_results, available_levels, function_scores, grade_many
+from grading_helpers import (CONTRACT_POINTS, assert_valid_results, available_levels, function_scores, grade_many,
+                             leftover_processes)
 import unprivileged
 from grading_helpers import run_grader
 from hostile import CASES
@@ -67,33 +68,6 @@ def checkout_fingerprint() -> dict[str, str]:
             else:
                 fingerprint[str(path.relative_to(REPO))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return fingerprint
-
-
-def leftover_processes(scope: Path) -> list[str]:
-    """Live processes of one setup's gradings: whose command line or environment names `scope`
-    (the setup's folder, which holds the graders' TMPDIR) or the marker, or whose working directory
-    is inside it (a worker's scratch folder; a bubblewrap sandbox's outer process, which lives as
-    long as anything inside it). Other tests may grade at the same time: their processes are not
-    this setup's."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            status = (entry / "status").read_text()
-        except OSError:
-            continue
-        if "State:\tZ" in status:
-            continue
-        try:
-            environ = (entry / "environ").read_bytes().decode(errors="replace")
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            environ, cwd = "", ""
-        if any(str(scope) in text for text in (cmdline, environ, cwd)) or MARKER in cmdline:
-            found.append(f"{entry.name}: {cmdline[:120]}")
-    return found
 
 
 class InSetup:
@@ -176,7 +150,7 @@ def grade_corpus(scratch: Path, user: str, level: str, port: int) -> dict:
         "layers": probe.stdout.strip(),
         "runs": {case.id: runs[path] for case, path in zip(CASES, paths)},
         "checkout_changed": sorted(k for k, v in checkout_fingerprint().items() if before.get(k) != v),
-        "leftovers": leftover_processes(scratch),
+        "leftovers": leftover_processes(scratch, MARKER),
         "scratch_left": sorted(str(p) for p in tmp.glob("grader-worker-*")),
         "cache_files": sorted(path.name for path in cache.glob("*.json")),
         "seconds": time.monotonic() - started,

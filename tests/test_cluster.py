@@ -25,7 +25,7 @@ import pytest
 
 from class_folders import make_class
 from grader.audit.verdicts import comparable, first_difference
-from grading_helpers import run_grader
+from grading_helpers import leftover_processes, run_grader
 from test_grade_all import add_slow_students, records
 
 pytest.importorskip("distributed")  # the test extra installs it; without it the cluster tests cannot run at all
@@ -107,23 +107,6 @@ class Cluster:
                 process.wait()
 
 
-def running_under(root: Path) -> list[str]:
-    """Live processes whose command line or working directory names `root`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            cwd = os.readlink(entry / "cwd")
-            zombie = "State:\tZ" in (entry / "status").read_text()
-        except OSError:
-            continue
-        if not zombie and (str(root) in cmdline or cwd.startswith(str(root))):
-            found.append(f"{entry.name}: {cmdline[:120]}")
-    return found
-
-
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory, tiny):
     """A class of every kind of tiny submission and two slow right answers, graded on the local pool."""
@@ -162,7 +145,7 @@ def test_a_local_cluster_grades_as_the_local_pool_does(graded_class, tiny):
     summary = (out / "summary.html").read_text()
     assert "Cluster workers" in summary and "on the cluster local:2" in summary
     assert all(worker in summary for worker in workers)
-    assert running_under(root) == []
+    assert leftover_processes(root) == []
 
 
 def test_a_worker_killed_mid_class_costs_nobody_and_a_killed_client_resumes(graded_class, tiny):
@@ -196,7 +179,7 @@ def test_a_worker_killed_mid_class_costs_nobody_and_a_killed_client_resumes(grad
         assert second.poll() is None  # the other worker kept going
     finally:
         cluster.close()
-    assert running_under(root / "cluster") == []
+    assert leftover_processes(root / "cluster") == []
 
 
 def test_a_task_whose_workers_die_is_an_infrastructure_fault_graded_again_next_time(graded_class, tiny, tmp_path):
@@ -233,7 +216,7 @@ def test_a_task_whose_workers_die_is_an_infrastructure_fault_graded_again_next_t
         assert refusing.poll() is None  # it refused the work, not the cluster
     finally:
         cluster.close()
-    assert running_under(root / "killed-worker") == []
+    assert leftover_processes(root / "killed-worker") == []
 
 
 def test_usage_errors_are_one_line_and_exit_2(tmp_path, tiny):
