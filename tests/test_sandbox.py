@@ -171,6 +171,19 @@ def test_a_submission_that_hangs_or_dies_at_import_is_broken_not_retried(source,
         assert student.restarts == 0
 
 
+def test_a_grader_that_comes_late_to_the_load_still_gets_what_the_worker_reported():
+    """The grader starts the worker, then loads the checks; on a crowded machine that may take
+    longer than the load budget. The worker's answers, sent in time, still count."""
+    source = SOURCE + "\nwhile True:\n    pass\n"  # stopped after cell_seconds: what came before counts
+    with StudentModule("hw1", [Cell(source, "hw1.py")], SandboxLimits(load_seconds=1.0, cell_seconds=0.5)) as student:
+        student.start()
+        time.sleep(3.0)  # past the whole load budget (1 s + 0.5 s for the cell)
+        report = student.finish_load()
+        assert not report.failure and "double" in report.defined
+        assert [error["type"] for error in report.errors] == ["CellTimeout"]
+        assert student.call("double", np.ones(2)).tolist() == [2.0, 2.0]
+
+
 def test_errors_at_import_are_reported_per_cell_and_later_cells_still_run():
     cells = [Cell("def a(x):\n    return x\nraise SystemExit(3)\n", "nb cell 1"), Cell("def b(x):\n    return x\n", "nb cell 2"),
              Cell("def c(:\n", "nb cell 3")]
