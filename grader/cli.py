@@ -246,13 +246,10 @@ def _run_export_github(args: argparse.Namespace) -> int:
 
 
 def _run_grade(args: argparse.Namespace) -> int:
-    from grader.grading.pipeline import grade_submission
+    from grader.grading.student_run import start_student_run
     from grader.grading.submission_finding import require_submission
     from grader.model import Report
-    from grader.points import format_points
-    from grader.report.feedback import feedback_markdown
-    from grader.report.results_json import results_json
-    from grader.report.terminal import terminal_table
+    from grader.sandbox.limits import SandboxLimits
 
     assignment = load_assignment(args.assignment, args.assignments)
     require_submission(args.submission, assignment.module, "the student's")
@@ -261,8 +258,13 @@ def _run_grade(args: argparse.Namespace) -> int:
     confinement = _confinement(args.isolation, args.quiet)
     started = time.perf_counter()
     status = EXIT_OK
+    run = None
     try:
-        report = grade_submission(assignment, args.submission, confinement=confinement)
+        # the worker starts (and runs the submission) on the other core while the checks load
+        run = start_student_run(assignment, args.submission, SandboxLimits(), confinement)
+        from grader.grading.pipeline import grade_submission
+
+        report = grade_submission(assignment, args.submission, confinement=confinement, run=run)
     except UsageError:
         raise
     except Exception as error:  # a fault of the grader: still write a valid results.json that says so
@@ -274,6 +276,14 @@ def _run_grade(args: argparse.Namespace) -> int:
                         student_output="", execution_time=time.perf_counter() - started,
                         function_points=dict(assignment.points), grader_fault=fault,
                         extra={"isolation": confinement.as_dict()})
+    finally:
+        if run is not None:
+            run.close()
+    from grader.points import format_points
+    from grader.report.feedback import feedback_markdown
+    from grader.report.results_json import results_json
+    from grader.report.terminal import terminal_table
+
     if args.results_json:
         write_atomic(args.results_json, json.dumps(results_json(report), indent=2) + "\n")
     if args.feedback:
@@ -414,11 +424,12 @@ def _run_worker(args: argparse.Namespace) -> int:
 
 def _run_check(args: argparse.Namespace) -> int:
     """Exit 0 when every public test passes, 1 otherwise (the student's code, not a fault)."""
-    from grader.report.self_check import self_check_text
     from grader.selfcheck.check import plan_self_check, run_self_check
 
     plan = plan_self_check(args.submission, Path.cwd())
     report = run_self_check(plan, confinement=_confinement(args.isolation, quiet=False))
+    from grader.report.self_check import self_check_text
+
     print(self_check_text(report))
     return EXIT_OK if report.all_passed else EXIT_TESTS_FAILED
 

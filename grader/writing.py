@@ -7,15 +7,19 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomic(path: Path, text: str, mode: int | None = None) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the whole new one, never a part.
+def write_atomic(path: Path, text: str | bytes, mode: int | None = None) -> None:
+    """Write `text` (str, as UTF-8, or bytes) to `path` so that a reader sees the old file or the
+    whole new one, never a part.
 
     The file gets `mode`, or else the mode any new file gets here (0666 less the umask: 0644 as
     a rule), so the course staff can read the reports; the temporary file it starts as is
     private (0600).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
+    if isinstance(text, bytes):
+        handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)
+    else:
+        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
     try:
         with handle:
             handle.write(text)

@@ -152,7 +152,7 @@ def grade_corpus(scratch: Path, user: str, level: str, port: int) -> dict:
         "checkout_changed": sorted(k for k, v in checkout_fingerprint().items() if before.get(k) != v),
         "leftovers": leftover_processes(scratch, MARKER),
         "scratch_left": sorted(str(p) for p in tmp.glob("grader-worker-*")),
-        "cache_files": sorted(path.name for path in cache.glob("*.json")),
+        "cache_files": sorted(path.name for path in cache.glob("*.cases")),
         "seconds": time.monotonic() - started,
     }
 

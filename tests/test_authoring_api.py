@@ -25,7 +25,7 @@ from grader.sandbox.calls import StudentRaised
 from conftest import REPO
 from grading_helpers import run_grader
 
-PUBLIC = ["Assignment", "Function", "Case", "Check", "CheckFailure", "recipe", "seeds", "normal", "batch_shapes",
+PUBLIC = ["Assignment", "Function", "Case", "Check", "CheckFailure", "expected", "recipe", "seeds", "normal", "batch_shapes",
           "distinct_sizes", "variants", "rows_are_distributions", "causal_zeros", "as_float_array", "compare_array",
           "outputs_match", "numerical_gradient", "relative_error", "Misconception", "Mutant"]
 

@@ -1,15 +1,19 @@
 """The case cache (grader.grading.case_cache): grading replays the cases hypothesis would draw,
-recorded once per assignment version, and a grade never depends on the cache.
+with what each check expects on them, recorded once per assignment version, and a grade never
+depends on the cache.
 
-Replayed cases are the very cases a live hypothesis run meets, for every check of hw1 and of
-the scaffold; a submission gets the same results with the cache missing, written, corrupt or
-tampered with; a random function is still caught as one; and a folder or file that is not
-private to the grader is never read."""
+Replayed cases are the very cases a live hypothesis run meets, expecting the very values the
+reference gives, for every check of hw1 and of the scaffold; a submission gets the same results
+with the cache missing, written, corrupt or tampered with; a random function is still caught as
+one; a folder or file that is not private to the grader is never read; and the file holds
+plain data that cannot name code to run."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -18,13 +22,15 @@ from hypothesis import strategies as st
 
 from conftest import REPO
 from grader.authoring import Case, recipe, seeds
-from grader.authoring.checks import agreement
+from grader.authoring.checks import NOT_RECORDED, agreement
 from grader.grading import case_cache
 from grader.grading.assignment import load_assignment
 from grader.grading.case_cache import CACHE_ENV, cache_path, cached_replays
+from grader.grading.case_codec import decode_groups, identical, same_groups
 from grader.grading.checking import _hypothesis_test, record_cases, same_cases
 from grader.grading.pipeline import load_kit
 from grader.grading.version import assignment_version
+from grader.sandbox.calls import request_bytes
 from grading_helpers import run_grader
 
 
@@ -57,23 +63,38 @@ def hw1_kit(hw1, tmp_path_factory):
         os.environ.pop(CACHE_ENV) if previous is None else os.environ.__setitem__(CACHE_ENV, previous)
 
 
-def test_every_hw1_check_replays_exactly_the_cases_hypothesis_draws(hw1_kit):
-    from grader.authoring.strategies import replay_variants
-
+def test_every_hw1_check_replays_exactly_the_cases_hypothesis_draws_expecting_what_the_reference_gives(hw1_kit):
     assert all(replay is not None for replay in hw1_kit.replays)  # every check of hw1 is replayed
     for check, replay in zip(hw1_kit.checks, hw1_kit.replays):
-        live = live_groups(check)
-        replayed = [replay_variants(check.cases, len(group), draws) for group, draws in zip(live, replay)]
-        assert len(replay) == len(live), check.name
-        assert all(same_cases(a, b) for a, b in zip(live, replayed)), check.name
+        live, replayed = live_groups(check), replay.groups()
+        assert len(replayed) == len(live) and all(same_cases(a, b) for a, b in zip(live, replayed)), check.name
+        for group in replayed:
+            for case in group:
+                if check.expect is not None:  # recorded, and the value computed now
+                    assert case.expected is not NOT_RECORDED and identical(case.expected, check.expect(case)), check.name
+                else:
+                    assert case.expected is NOT_RECORDED
+            if check.single_call:  # the message that asks for the group's calls, made before, is the one made now
+                assert group.request == request_bytes(check.function, [(c.args, dict(c.kwargs)) for c in group])
     assert sum(len(group) for check in hw1_kit.checks for group in live_groups(check)) >= 1600
 
 
 def test_the_scaffolds_checks_replay_too(tiny_assignment, cache):
     assignment = load_assignment("tiny", tiny_assignment)
     kit = load_kit(assignment)
-    assert kit.replays and all(replay for replay in kit.replays)
+    assert kit.replays and all(replay is not None and replay.groups() for replay in kit.replays)
     assert cache_path(assignment, assignment_version(assignment)).is_file()
+
+
+def replayed(kit) -> list:
+    return [None if replay is None else replay.groups() for replay in kit.replays]
+
+
+def same_replays(first: list, second: list) -> bool:
+    return len(first) == len(second) and all(
+        (a is None and b is None) or (a is not None and b is not None and same_groups(a, b)
+                                      and [g.request for g in a] == [g.request for g in b])
+        for a, b in zip(first, second))
 
 
 def test_the_file_is_private_and_read_back_as_recorded(tiny_assignment, cache):
@@ -81,17 +102,31 @@ def test_the_file_is_private_and_read_back_as_recorded(tiny_assignment, cache):
     kit = load_kit(assignment)
     path = cache_path(assignment, assignment_version(assignment))
     assert oct(cache.stat().st_mode & 0o777) == "0o700" and oct(path.stat().st_mode & 0o777) == "0o600"
-    assert cached_replays(assignment, kit.checks) == kit.replays
-    stored = json.loads(path.read_text())
-    assert stored["version"] == assignment_version(assignment) and len(stored["checks"]) == len(kit.checks)
+    assert same_replays(replayed(kit), [None if r is None else r.groups() for r in cached_replays(assignment, kit.checks)])
+    assert path.read_bytes().startswith(case_cache.MAGIC)
 
 
-def tamper_digest(path: Path) -> None:
-    stored = json.loads(path.read_text())
-    example = stored["checks"][0]["draws"][-1]
-    seed_index = max(i for i, value in enumerate(example) if type(value) is int)
-    example[seed_index] += 1  # another seed or size: other cases, were it trusted
-    path.write_text(json.dumps(stored))
+def index_of(path: Path) -> tuple[dict, int]:
+    """The file's index (JSON) and where its segments start."""
+    data = path.read_bytes()
+    (length,) = struct.unpack_from("<Q", data, len(case_cache.MAGIC))
+    start = len(case_cache.MAGIC) + 8
+    return json.loads(data[start:start + length]), start + length + 32
+
+
+def tamper_index(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    at = data.index(b'"version"')
+    data[at + 12] = ord("0") if data[at + 12] != ord("0") else ord("1")  # another version, were it trusted
+    path.write_bytes(bytes(data))
+
+
+def tamper_segment(path: Path) -> None:
+    index, base = index_of(path)
+    offset, length, _ = index["checks"][0]["segment"]
+    data = bytearray(path.read_bytes())
+    data[base + offset + length // 2] ^= 0x01  # one bit of a recorded case or value
+    path.write_bytes(bytes(data))
 
 
 def truncate(path: Path) -> None:
@@ -99,9 +134,11 @@ def truncate(path: Path) -> None:
 
 
 def other_version(path: Path) -> None:
-    stored = json.loads(path.read_text())
-    stored["version"] = "0" * 64
-    path.write_text(json.dumps(stored))
+    index, base = index_of(path)
+    index["version"] = "0" * 64
+    text = json.dumps(index, separators=(",", ":")).encode("utf-8")
+    data = path.read_bytes()
+    path.write_bytes(case_cache.MAGIC + struct.pack("<Q", len(text)) + text + hashlib.sha256(text).digest() + data[base:])
 
 
 def group_readable(path: Path) -> None:
@@ -109,24 +146,51 @@ def group_readable(path: Path) -> None:
 
 
 def replaced_by_a_link(path: Path) -> None:
-    target = path.with_name("elsewhere.json")
+    target = path.with_name("elsewhere.cases")
     path.rename(target)
     path.symlink_to(target)
 
 
-@pytest.mark.parametrize("spoil", [tamper_digest, truncate, other_version, group_readable, replaced_by_a_link],
+@pytest.mark.parametrize("spoil", [tamper_index, truncate, other_version, group_readable, replaced_by_a_link],
                          ids=lambda f: f.__name__)
 def test_a_spoiled_file_is_recorded_again_never_trusted(tiny_assignment, cache, spoil, monkeypatch):
     assignment = load_assignment("tiny", tiny_assignment)
     kit = load_kit(assignment)
+    before = replayed(kit)
     path = cache_path(assignment, assignment_version(assignment))
     spoil(path)
     recorded = []
     original = case_cache.record_cases
     monkeypatch.setattr(case_cache, "record_cases", lambda check: recorded.append(check) or original(check))
-    assert cached_replays(assignment, kit.checks) == kit.replays
+    assert same_replays(before, [r.groups() for r in cached_replays(assignment, kit.checks)])
     assert len(recorded) == len(kit.checks)  # recorded again, not read
     assert not path.is_symlink() and oct(path.stat().st_mode & 0o777) == "0o600"  # and written again, privately
+
+
+def test_a_segment_changed_after_the_index_was_read_is_not_replayed(tiny_assignment, cache):
+    """The file changed in place while a grader holds it: that check's cases are not trusted
+    (it runs hypothesis, which meets the same cases); the others still replay."""
+    assignment = load_assignment("tiny", tiny_assignment)
+    load_kit(assignment)
+    kit = load_kit(assignment)  # read from the file
+    path = cache_path(assignment, assignment_version(assignment))
+    tamper_segment(path)  # in place (the same file, written again): the grader's open file sees it
+    assert kit.replays[0].groups() is None
+    assert all(replay.groups() for replay in kit.replays[1:])
+
+
+def test_a_segment_cannot_name_code_to_run():
+    """A pickle that would call a function (here os.system) is refused, not run."""
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, ("echo PWNED > /dev/null",))
+
+    with pytest.raises(ValueError):
+        decode_groups(pickle.dumps(([((Evil(),), {}, "x")], [None])))
+    with pytest.raises(ValueError):
+        decode_groups(pickle.dumps(([((np.ones(2),), {}, "x")], [None])).replace(b"numpy", b"posix"))
 
 
 @pytest.mark.parametrize("mode", [0o755, 0o770])
@@ -136,7 +200,7 @@ def test_a_folder_others_can_reach_is_not_used(tiny_assignment, cache, mode, mon
     assignment = load_assignment("tiny", tiny_assignment)
     assert case_cache.cache_folder() is None
     kit = load_kit(assignment)
-    assert all(kit.replays) and list(cache.iterdir()) == []  # recorded in memory, nothing written
+    assert all(replay.groups() for replay in kit.replays) and list(cache.iterdir()) == []  # recorded in memory, nothing written
 
 
 def test_a_cache_that_cannot_be_written_is_kept_in_memory(tiny_assignment, tmp_path, monkeypatch):
@@ -144,7 +208,7 @@ def test_a_cache_that_cannot_be_written_is_kept_in_memory(tiny_assignment, tmp_p
     blocker.write_text("")
     monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))  # under a file: cannot be made
     assignment = load_assignment("tiny", tiny_assignment)
-    assert all(load_kit(assignment).replays)
+    assert all(replay.groups() for replay in load_kit(assignment).replays)
 
 
 @recipe
@@ -153,11 +217,24 @@ def _plain_case(draw):
     return Case((np.random.default_rng(seed).standard_normal(3),), summary="x of shape (3,)")
 
 
+class _Scale:
+    """Not a value a segment can hold."""
+
+    def __init__(self, factor: float):
+        self.factor = factor
+
+
 @recipe
-def _numpy_scalar_case(draw):
-    scale = draw(st.sampled_from([np.float32(1.0), np.float32(2.0)]))  # not a value the file can hold exactly
+def _unstorable_case(draw):
+    factor = draw(st.sampled_from([1.0, 2.0]))
     seed = draw(seeds())
-    return Case((scale * np.random.default_rng(seed).standard_normal(3),), summary="x")
+    return Case((np.random.default_rng(seed).standard_normal(3),), {"scale": _Scale(factor)}, summary="x")
+
+
+@recipe
+def _strided_case(draw):
+    seed = draw(seeds())
+    return Case((np.random.default_rng(seed).standard_normal((4, 6))[:, ::2],), summary="x of shape (4, 3), strided")
 
 
 @st.composite
@@ -165,15 +242,32 @@ def _strategy_cases(draw):
     return Case((np.full(3, draw(st.integers(0, 9)), dtype=float),), summary="x")
 
 
-def test_checks_that_cannot_be_replayed_run_hypothesis(tiny_assignment, cache):
-    reference = lambda x: 2 * x  # noqa: E731
+_DRAWN = [0]
+
+
+@st.composite
+def _changing_strategy_cases(draw):
+    _DRAWN[0] += 1  # a state of its own: other cases each run
+    return Case((np.full(3, float(_DRAWN[0] + draw(st.integers(0, 9)))),), summary="x")
+
+
+def test_checks_whose_cases_are_recorded_exactly_and_those_that_run_hypothesis(tiny_assignment, cache):
+    reference = lambda x, scale=None: 2 * x  # noqa: E731
     plain = agreement("f", "doubles", _plain_case(), reference, ("y",))
-    unstorable = agreement("f", "doubles big", _numpy_scalar_case(), reference, ("y",))
+    unstorable = agreement("f", "doubles big", _unstorable_case(), reference, ("y",))
+    strided = agreement("f", "doubles views", _strided_case(), reference, ("y",))
+    layout = agreement("f", "says its layout", _strided_case(), lambda x: np.full(x.shape, float(x.flags.c_contiguous)), ("y",))
     strategy = agreement("f", "doubles integers", _strategy_cases(), reference, ("y",))
-    assert record_cases(plain) and record_cases(strategy) is None
-    entries = [case_cache._entry(check, record_cases(check)) for check in (plain, unstorable, strategy)]
-    assert [entry["draws"] is None for entry in entries] == [False, True, True]
-    assert case_cache._replays(entries)[0] == record_cases(plain)
+    random_strategy = agreement("f", "doubles changing numbers", _changing_strategy_cases(), reference, ("y",))
+    checks = (plain, unstorable, strided, layout, strategy, random_strategy)
+    segments = [case_cache._segment(check) for check in checks]
+    # a strided view is stored as the contiguous copy the student gets, unless what the check
+    # expects depends on the layout; a plain strategy is recorded when it draws the same cases twice
+    assert [segment is None for segment in segments] == [False, True, False, True, False, True]
+    assert record_cases(random_strategy) is None
+    for check, segment in zip(checks, segments):
+        if segment is not None:
+            assert same_groups(decode_groups(segment), record_cases(check)), check.name
 
 
 STATEFUL_TINY = '''
@@ -212,12 +306,47 @@ def test_grades_are_the_same_with_the_cache_missing_written_or_spoiled(tiny_assi
     runs = {}
     for run in ("empty", "written", "spoiled"):
         if run == "spoiled":
-            for path in folder.glob("*.json"):
+            for path in folder.glob("*.cases"):
                 truncate(path)
         runs[run] = {path: grade(path, run) for path in (reference, stateful)}
-        assert [p.name.split("-")[0] for p in folder.glob("*.json")] == ["tiny"]
+        assert [p.name.split("-")[0] for p in folder.glob("*.cases")] == ["tiny"]
     assert runs["empty"] == runs["written"] == runs["spoiled"]
     assert runs["empty"][reference]["score"] == runs["empty"][reference]["max"] == 10.0
     stateful_tests = runs["empty"][stateful]["tests"]
     assert runs["empty"][stateful]["score"] < 10.0
     assert any("random or stateful" in output for _, _, output in stateful_tests), stateful_tests
+
+
+COUNT_OPEN_FILES = '''
+import os
+
+
+def open_files(inode):
+    """How many of this process's file descriptors are open on the file with this inode number."""
+    count = 0
+    for fd in range(1024):
+        try:
+            if os.fstat(fd).st_ino == int(inode[0]):
+                count += 1
+        except OSError:
+            pass
+    return float(count) + 0 * inode
+'''
+
+
+def test_a_worker_started_while_the_grader_holds_the_cache_open_does_not_inherit_it(tiny_assignment, cache):
+    """As in a grade-all job: the checks (and the cache file) are loaded before each student's worker starts."""
+    from grader.model import Cell
+    from grader.sandbox.handle import StudentModule
+
+    assignment = load_assignment("tiny", tiny_assignment)
+    load_kit(assignment)
+    kit = load_kit(assignment)  # read from the file, which stays open for the segments
+    inode = np.array([float(cache_path(assignment, assignment_version(assignment)).stat().st_ino)])
+    namespace: dict = {}
+    exec(COUNT_OPEN_FILES, namespace)
+    assert namespace["open_files"](inode)[0] >= 1, "the grader holds its cache open"
+    with StudentModule("tiny", [Cell(COUNT_OPEN_FILES, "tiny.py")]) as student:
+        assert not student.load().failure
+        assert student.call("open_files", inode).tolist() == [0.0]
+    assert kit.replays[0].groups()

@@ -104,6 +104,23 @@ def test_infinities_where_expected_are_right_and_tuples_compare_output_by_output
     assert outputs_match(expected, (np.ones(2), np.zeros(3))) and not outputs_match(expected, (np.ones(2),))
 
 
+SPECIAL = st.sampled_from([0.0, -0.0, 1.0, -3.5, 1e-9, 2e5, -7e300, np.nan, np.inf, -np.inf])
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(SPECIAL, SPECIAL, st.sampled_from([0.0, 1e-12, 1e-7, 1e-3])), min_size=1, max_size=6))
+def test_an_array_matches_exactly_when_every_entry_is_close_as_numpy_says(entries):
+    """compare_array's fast path (one test for a right answer) agrees with np.isclose on the
+    whole result's scale, NaN matching NaN and an infinity the same infinity, whatever the mix."""
+    expected = np.array([e for e, _, _ in entries])
+    got = np.array([g if g != g or abs(g) == np.inf else e + nudge * max(1.0, abs(e)) if e == e and abs(e) != np.inf else g
+                    for e, g, nudge in entries])
+    scale = result_scale(expected)
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.isclose(got, expected, rtol=1e-6, atol=1e-6 * scale, equal_nan=True).all()
+    assert (compare_array("x", got, expected) is None) == bool(close)
+
+
 # --- case variants ----------------------------------------------------------------------------
 
 @recipe

@@ -38,6 +38,7 @@ _HOMES = {
     "Case": "grader.authoring.checks",
     "Check": "grader.authoring.checks",
     "CheckFailure": "grader.authoring.checks",
+    "expected": "grader.authoring.checks",
     "recipe": "grader.authoring.strategies",
     "seeds": "grader.authoring.strategies",
     "normal": "grader.authoring.strategies",
@@ -58,7 +59,7 @@ _HOMES = {
 __all__ = list(_HOMES)
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time, __getattr__ imports on first use
-    from grader.authoring.checks import Case, Check, CheckFailure
+    from grader.authoring.checks import Case, Check, CheckFailure, expected
     from grader.authoring.compare import as_float_array, compare_array, outputs_match
     from grader.authoring.functions import Assignment, Function
     from grader.authoring.gradcheck import numerical_gradient, relative_error

@@ -12,6 +12,11 @@ gradients against finite differences of the reference), which an answer that ign
 inputs cannot match; the other checks (shapes and dtypes, properties, raised errors,
 invariances) are *supporting*: they pay only to a function that earned evidence points
 (grader.grading.scoring.count_supporting), since zeros or a fixed distribution pass them too.
+
+A check may also say what it compares with, as a function of the case alone: its `expect(case)`
+(the reference's answer, finite differences of the reference's loss). The grader then records
+it once per assignment version, with the cases (grader.grading.case_cache), and hands it to
+`verify` as `case.expected`; `expected(case, expect)` gives it, computed when it was not recorded.
 """
 
 from __future__ import annotations
@@ -31,13 +36,33 @@ GRADIENT_ERROR_FLOOR = 1.0  # as compare's scale: below 1, gradients compare by 
 GRADIENT_TOLERANCE = RTOL  # the same "about 1e-6" as every comparison with the reference
 
 
+class _NotRecorded:
+    def __repr__(self) -> str:
+        return "NOT_RECORDED"
+
+
+NOT_RECORDED = _NotRecorded()  # Case.expected when no expectation was recorded for the case
+
+
 @dataclass(frozen=True)
 class Case:
-    """One generated input: the call's arguments and a summary of its shapes for feedback."""
+    """One generated input: the call's arguments and a summary of its shapes for feedback.
+
+    `expected` is what the check's `expect(case)` gave, when the grader recorded it with the
+    case (grader.grading.case_cache); never sent to the student, and not part of the case's
+    identity (equality and repr ignore it).
+    """
 
     args: tuple
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     summary: str = ""
+    expected: Any = field(default=NOT_RECORDED, compare=False, repr=False)
+
+
+def expected(case: Case, expect: Callable[[Case], Any]) -> Any:
+    """What `case` expects: the value recorded with it, else `expect(case)` computed now (the same value)."""
+    value = case.expected
+    return expect(case) if value is NOT_RECORDED else value
 
 
 class CheckFailure(AssertionError):
@@ -60,7 +85,9 @@ class Check:
     `evidence` says the check compares the answer with the reference (see the module's
     docstring); a raw Check that does so must say it, the default is supporting. `cases` is a
     recipe (grader.authoring.strategies.recipe) or a hypothesis strategy of Cases. `uses` names
-    the other student functions `verify` calls (see the module's docstring).
+    the other student functions `verify` calls (see the module's docstring). `expect`, when
+    given, computes from a case alone what `verify` compares with, and `verify` reads it with
+    `expected(case, expect)`: it must be deterministic and must not modify the case.
     """
 
     function: str
@@ -73,6 +100,7 @@ class Check:
     single_call: bool = False  # verify calls the student exactly once, with case.args and case.kwargs
     evidence: bool = False  # compares with the reference: its passing lets the function's supporting checks pay
     uses: tuple[str, ...] = ()  # other student functions verify calls: verify(student, case, others)
+    expect: Callable[[Case], Any] | None = None  # what verify compares with, from the case alone (recorded with it)
 
     @property
     def name(self) -> str:
@@ -93,21 +121,27 @@ def agreement(function: str, description: str, cases, reference: Callable, outpu
               *, rtol: float = RTOL, atol: float = ATOL, **options: Any) -> Check:
     """The student's result equals the reference's, output by output."""
 
+    def expect(case: Case) -> Any:
+        return reference(*case.args, **case.kwargs)
+
     def verify(student: Callable, case: Case) -> None:
         got = student(*case.args, **case.kwargs)
-        _expect(got, reference(*case.args, **case.kwargs), outputs, rtol, atol)
+        _expect(got, expected(case, expect), outputs, rtol, atol)
 
-    return Check(function, description, cases, verify, single_call=True, evidence=True, **options)
+    return Check(function, description, cases, verify, single_call=True, evidence=True, expect=expect, **options)
 
 
 def shape_and_dtype(function: str, cases, reference: Callable, outputs: Sequence[str], **options: Any) -> Check:
     """Each output has the reference's shape and a float64 dtype (or the reference's dtype kind)."""
 
+    def expect(case: Case) -> Any:
+        return reference(*case.args, **case.kwargs)
+
     def verify(student: Callable, case: Case) -> None:
         got = student(*case.args, **case.kwargs)
-        expected = reference(*case.args, **case.kwargs)
+        answer = expected(case, expect)
         got_items = got if len(outputs) > 1 else (got,)
-        expected_items = expected if len(outputs) > 1 else (expected,)
+        expected_items = answer if len(outputs) > 1 else (answer,)
         if len(outputs) > 1 and (not isinstance(got, tuple) or len(got) != len(outputs)):
             raise CheckFailure(f"expected a tuple ({', '.join(outputs)}), got {describe_value(got)}", got)
         for name, item, reference_item in zip(outputs, got_items, expected_items):
@@ -122,7 +156,7 @@ def shape_and_dtype(function: str, cases, reference: Callable, outputs: Sequence
             if got_dtype != wanted and not (wanted.kind in "iu" and got_dtype.kind in "iu"):
                 raise CheckFailure(f"{name}: expected dtype {wanted}, got {got_dtype}", got)
 
-    return Check(function, "output shapes and dtypes", cases, verify, single_call=True, **options)
+    return Check(function, "output shapes and dtypes", cases, verify, single_call=True, expect=expect, **options)
 
 
 def property_holds(function: str, description: str, cases, predicate: Callable[[Any, Case], str | None], **options: Any) -> Check:
@@ -168,22 +202,26 @@ def gradient(function: str, description: str, cases, loss: Callable[[tuple, Mapp
     exactly when it passes the agreement checks.
     """
 
+    def expect(case: Case) -> tuple[np.ndarray, ...]:
+        """Central finite differences of `loss` with respect to each of `wrt`, in that order."""
+        point, point_kwargs = inputs(case) if inputs is not None else (case.args, case.kwargs)
+        args = tuple(np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in point)
+        return tuple(numerical_gradient(lambda: loss(args, point_kwargs), args[index]) for index, _ in wrt)
+
     def verify(student: Callable, case: Case) -> None:
         got = student(*case.args, **case.kwargs)
         items = got if len(wrt) > 1 else (got,)
         if len(wrt) > 1 and (not isinstance(got, tuple) or len(got) != len(wrt)):
             raise CheckFailure(f"expected a tuple ({', '.join('d' + n for _, n in wrt)}), got {describe_value(got)}", got)
-        point, point_kwargs = inputs(case) if inputs is not None else (case.args, case.kwargs)
-        args = tuple(np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a for a in point)
-        for (index, name), item in zip(wrt, items):
+        numerics = expected(case, expect)
+        for (_, name), item, numeric in zip(wrt, items, numerics):
             array, problem = as_float_array(f"d{name}", item)
             if problem:
                 raise CheckFailure(problem, got)
-            if array.shape != args[index].shape:
-                raise CheckFailure(f"d{name}: expected shape {args[index].shape}, got {array.shape}", got)
-            numeric = numerical_gradient(lambda: loss(args, point_kwargs), args[index])
+            if array.shape != numeric.shape:
+                raise CheckFailure(f"d{name}: expected shape {numeric.shape}, got {array.shape}", got)
             error = relative_error(array, numeric, floor=GRADIENT_ERROR_FLOOR)
             if not error < tolerance:
                 raise CheckFailure(f"d{name}: relative error {error:.2g} against finite differences (needs < {tolerance:g})", got)
 
-    return Check(function, description, cases, verify, single_call=True, evidence=True, **options)
+    return Check(function, description, cases, verify, single_call=True, evidence=True, expect=expect, **options)

@@ -67,9 +67,14 @@ def result_scale(expected: Any) -> float:
             array = np.asarray(item, dtype=np.float64)
         except (TypeError, ValueError):
             continue
-        with np.errstate(invalid="ignore"):
-            finite = array[np.isfinite(array)]
-        largest = max(largest, float(np.max(np.abs(finite), initial=0.0)))
+        if array.size == 0:
+            continue
+        peak = float(np.abs(array).max())
+        if not np.isfinite(peak):  # NaN or inf somewhere: only the finite entries count
+            with np.errstate(invalid="ignore"):
+                finite = array[np.isfinite(array)]
+            peak = float(np.max(np.abs(finite), initial=0.0))
+        largest = max(largest, peak)
     return largest
 
 
@@ -88,16 +93,14 @@ def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL,
         return f"{name}: expected shape {expected.shape}, got {got_array.shape}"
     if got_array.size == 0:
         return None
+    if scale is None:
+        scale = result_scale(expected)
     with np.errstate(invalid="ignore", over="ignore"):
-        finite = np.isfinite(expected)
-        all_finite = bool(finite.all())
-        if scale is None:
-            scale = result_scale(expected)
-        if all_finite and np.isfinite(got_array).all():
-            if bool(np.all(np.abs(got_array - expected) <= atol * scale + rtol * np.abs(expected))):
-                return None
-            close = np.abs(got_array - expected) <= atol * scale + rtol * np.abs(expected)
-        else:
+        allowed = atol * scale + rtol * np.abs(expected)
+        close = np.abs(got_array - expected) <= allowed
+        if close.all() and np.isfinite(allowed).all():  # then both sides are finite everywhere
+            return None
+        if not (np.isfinite(expected).all() and np.isfinite(got_array).all()):  # NaN matches NaN, inf the same inf
             close = np.isclose(got_array, expected, rtol=rtol, atol=atol * scale, equal_nan=True)
             if close.all():
                 return None
@@ -108,7 +111,8 @@ def compare_array(name: str, got: Any, expected: np.ndarray, rtol: float = RTOL,
         kind = "NaN" if np.isnan(got_array.reshape(-1)[where]) else "inf"
         return (f"{name}: {kind} at {_index(where, expected.shape)} where a finite value was expected; "
                 f"{int(non_finite.sum())} of {expected.size} entries are not finite; shape {expected.shape}")
-    difference = np.where(bad, np.abs(got_array - expected), 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):
+        difference = np.where(bad, np.abs(got_array - expected), 0.0)
     where = int(np.argmax(np.where(np.isnan(difference), np.inf, difference)))
     return (f"{name}: max |Δ| = {difference.reshape(-1)[where]:.3g} at {_index(where, expected.shape)}; "
             f"{int(bad.sum())} of {expected.size} entries differ; shape {expected.shape}")

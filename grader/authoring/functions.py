@@ -238,7 +238,7 @@ class Function:
 
     def check(self, description: str, verify: Callable[..., None], *, evidence: bool = False,
               single_call: bool = False, uses: Sequence[str] = (), cases: Cases = None, weight: float = 1.0,
-              max_examples: int = 50, visibility: str = "visible") -> Check:
+              max_examples: int = 50, visibility: str = "visible", expect: Callable[[Case], Any] | None = None) -> Check:
         """A check with its own `verify(student, case)`, which calls `student` (the student's
         function) and raises CheckFailure with a one-line message when the answer is wrong.
 
@@ -246,10 +246,13 @@ class Function:
         `single_call=True` only if it calls `student` exactly once, with the case's own
         arguments (then several cases are sent at once). With `uses` (names of other graded
         functions), it is called as `verify(student, case, others)`, `others[name]` being the
-        student's function `name`: the check still grades this function only.
+        student's function `name`: the check still grades this function only. `expect(case)`,
+        when given, is what verify compares with, computed from the case alone: the grader
+        records it with the cases, and verify reads it with `expected(case, expect)`.
         """
         return self._add(Check(self.name, description, self._cases(cases), verify, evidence=evidence,
-                               single_call=single_call, uses=tuple(uses), **_options(weight, max_examples, visibility)))
+                               single_call=single_call, uses=tuple(uses), expect=expect,
+                               **_options(weight, max_examples, visibility)))
 
     # --- helpers --------------------------------------------------------------------------
 

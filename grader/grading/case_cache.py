@@ -1,22 +1,29 @@
-"""The cases of every check, recorded once per assignment version and replayed when grading.
+"""The cases of every check, and what each expects, recorded once per assignment version and replayed when grading.
 
-Hypothesis draws the same cases for a check on every run (a fixed seed, no database), and
-drawing them is a third of a grading's time. They are recorded once, as the values each
-example's recipe drew (shapes and seeds: a few numbers per example, see
-grader.authoring.strategies.CaseGroup), and kept in a cache file keyed by the assignment's
-version (grader.grading.version); grading builds the same cases from them
-(grader.grading.checking).
+Hypothesis draws the same cases for a check on every run (a fixed seed, no database), and the
+checks compare the answers with the same reference values (the reference's answer, finite
+differences of its loss: a check's `expect`, grader.authoring.checks) every time. Drawing the
+cases and computing those values was most of what a grading process did. They are recorded
+once, in a cache file keyed by the assignment's version (grader.grading.version): each check's
+cases with their expectations, as a segment of bytes (grader.grading.case_codec). Grading
+reads a check's segment when it comes to that check and replays its cases
+(grader.grading.checking); hypothesis runs only for a check that fails, to find its smallest
+failing case.
 
 The cache decides no grade: every grading replays the recorded cases, whether they were read
-from the file or recorded just now, so a grade never depends on whether the file was there.
-A missing, unreadable, corrupt, tampered-with or stale file is recorded again, and one that
-cannot be written is kept in memory for this process only.
+from the file or recorded just now, and they are the very cases, expecting the very values, that
+hypothesis and the reference give (checked when they are recorded), so a grade never depends
+on whether the file was there. A missing, unreadable, corrupt, tampered-with or stale file is
+recorded again, and one that cannot be written is kept in memory for this process only. A
+segment that no longer reads back intact when grading comes to it (the file was changed in
+place) makes its check run hypothesis, which meets the same cases.
 
 It is private to the user who grades: a folder of mode 0700 that they own (any other folder is
 not used), files of mode 0600, written whole (a reader never sees a part, and two graders
 writing at once write the same thing). Student code does not reach it: the sandbox exposes no
-home folder, and a worker under a uid of its own cannot read the files. A file holds numbers
-and strings (JSON), never code, with its own digest.
+home folder, a worker under a uid of its own cannot read the files, and the file a grader
+holds open is not inherited by its workers. A file holds numbers and strings, never code, with
+a digest of its index and of each segment.
 
 Where: $GRADER_CACHE_DIR, else $XDG_CACHE_HOME/nlp-grader/cases, else
 ~/.cache/nlp-grader/cases. Deleting it is always safe.
@@ -28,23 +35,66 @@ import hashlib
 import json
 import os
 import stat
+import struct
+import weakref
 from pathlib import Path
 from typing import Any, Sequence
 
-from grader.authoring.checks import Check
-from grader.grading.checking import record_cases
+from grader.authoring.checks import NOT_RECORDED, Case, Check
+from grader.grading.case_codec import (NotStorable, decode_groups, encode_groups, has_strided_floats, identical,
+                                       same_groups)
+from grader.grading.checking import group_size, record_cases
 from grader.grading.version import assignment_version
 from grader.model import Assignment
+from grader.sandbox.calls import request_bytes
+from grader.sandbox.wire import WireError
 from grader.writing import write_atomic
 
-FORMAT = 1
+MAGIC = b"nlp-grader cases\n"
+FORMAT = 2
 CACHE_ENV = "GRADER_CACHE_DIR"
+_LENGTH = struct.Struct("<Q")
+_DIGEST_BYTES = 32
 
-Replays = list  # one entry per check: its recorded draws (record_cases), or None where it runs hypothesis
+
+class StoredCases:
+    """One check's recorded cases: a segment of the cache file, read when grading comes to the
+    check, or the segment itself when it was recorded in this process."""
+
+    def __init__(self, segment: bytes | None = None, file: "_OpenCache | None" = None, offset: int = 0,
+                 length: int = 0, digest: str = ""):
+        self._segment, self._file, self._offset, self._length, self._digest = segment, file, offset, length, digest
+
+    def groups(self) -> list[tuple[Case, ...]] | None:
+        """The check's groups of cases, each case with what it expects; None if the file no
+        longer holds them intact (the check then runs hypothesis, which meets the same cases)."""
+        segment = self._segment
+        if segment is None:
+            segment = self._file.read(self._offset, self._length) if self._file is not None else None
+            if segment is None or hashlib.sha256(segment).hexdigest() != self._digest:
+                return None
+        try:
+            return decode_groups(segment)
+        except (ValueError, KeyError, TypeError, IndexError, struct.error):
+            return None
 
 
-class _NotStorable(Exception):
-    """A drawn value that the cache file cannot hold exactly."""
+Replays = list  # one entry per check: its StoredCases, or None where it runs hypothesis
+
+
+class _OpenCache:
+    """The cache file, held open while its segments may be read (closed when no longer used)."""
+
+    def __init__(self, descriptor: int):
+        self.descriptor = descriptor
+        self._closer = weakref.finalize(self, os.close, descriptor)
+
+    def read(self, offset: int, length: int) -> bytes | None:
+        try:
+            data = os.pread(self.descriptor, length, offset)
+        except OSError:
+            return None
+        return data if len(data) == length else None
 
 
 def cached_replays(assignment: Assignment, checks: Sequence[Check]) -> Replays:
@@ -56,14 +106,17 @@ def cached_replays(assignment: Assignment, checks: Sequence[Check]) -> Replays:
         replays = _read(path, version, checks)
         if replays is not None:
             return replays
-    entries = [_entry(check, record_cases(check)) for check in checks]
+    segments = [_segment(check) for check in checks]
     if path is not None:
-        text = json.dumps({"format": FORMAT, "version": version, "digest": _digest(entries), "checks": entries})
         try:
-            write_atomic(path, text, mode=0o600)
+            write_atomic(path, _file_bytes(version, checks, segments), mode=0o600)
         except OSError:  # a full or read-only disk: this process keeps its replays in memory
             pass
-    return _replays(entries)
+        else:
+            replays = _read(path, version, checks)
+            if replays is not None:
+                return replays
+    return [None if segment is None else StoredCases(segment) for segment in segments]
 
 
 def cache_folder() -> Path | None:
@@ -86,73 +139,87 @@ def cache_folder() -> Path | None:
 
 def cache_path(assignment: Assignment, version: str) -> Path | None:
     folder = cache_folder()
-    return None if folder is None else folder / f"{assignment.name}-{version[:40]}.json"
+    return None if folder is None else folder / f"{assignment.name}-{version[:40]}.cases"
+
+
+def _segment(check: Check) -> bytes | None:
+    """The check's recorded cases as a segment, if they can be recorded and read back exactly;
+    else None: that check runs hypothesis, whether or not the cache is written, so grades never
+    depend on it. A check that sends each group's calls together gets each group's message too,
+    made from the cases read back (what grading would send)."""
+    groups = record_cases(check)
+    if groups is None:
+        return None
+    try:
+        segment = encode_groups(groups)
+        decoded = decode_groups(segment)
+        if not same_groups(decoded, groups):
+            return None
+        if check.expect is not None and has_strided_floats(groups) and not all(  # stored as contiguous copies
+                case.expected is NOT_RECORDED or identical(check.expect(case), case.expected)
+                for group in decoded for case in group):
+            return None
+        if check.single_call and group_size(check) > 1:
+            requests = [request_bytes(check.function, [(case.args, dict(case.kwargs)) for case in group])
+                        for group in decode_groups(segment)]
+            segment = encode_groups(groups, requests)
+    except (NotStorable, WireError):
+        return None
+    return segment
+
+
+def _file_bytes(version: str, checks: Sequence[Check], segments: Sequence[bytes | None]) -> bytes:
+    """The cache file: MAGIC, the index's length, the index (JSON), its sha256, then the segments."""
+    entries, offset = [], 0
+    for check, segment in zip(checks, segments):
+        entry = {"function": check.function, "name": check.name, "segment": None}
+        if segment is not None:
+            entry["segment"] = [offset, len(segment), hashlib.sha256(segment).hexdigest()]
+            offset += len(segment)
+        entries.append(entry)
+    index = json.dumps({"format": FORMAT, "version": version, "checks": entries}, separators=(",", ":")).encode("utf-8")
+    return b"".join([MAGIC, _LENGTH.pack(len(index)), index, hashlib.sha256(index).digest(),
+                     *(segment for segment in segments if segment is not None)])
 
 
 def _read(path: Path, version: str, checks: Sequence[Check]) -> Replays | None:
     """The replays in the file at `path`, if it is a private file of ours holding exactly this
-    version's checks with an intact digest; else None."""
+    version's checks with an intact index; else None. Segments are read later, when used."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
         return None
+    file = _OpenCache(descriptor)
     try:
-        with os.fdopen(descriptor, "rb") as handle:
-            status = os.fstat(handle.fileno())
-            if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid() or status.st_mode & 0o077:
-                return None
-            stored = json.loads(handle.read().decode("utf-8"))
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid() or status.st_mode & 0o077:
+            return None
+        head = file.read(0, len(MAGIC) + _LENGTH.size)
+        if head is None or not head.startswith(MAGIC):
+            return None
+        (length,) = _LENGTH.unpack_from(head, len(MAGIC))
+        if length > status.st_size:
+            return None
+        index_and_digest = file.read(len(head), length + _DIGEST_BYTES)
+        if index_and_digest is None or hashlib.sha256(index_and_digest[:length]).digest() != index_and_digest[length:]:
+            return None
+        stored = json.loads(index_and_digest[:length].decode("utf-8"))
         entries = stored["checks"]
-        if (stored["format"] != FORMAT or stored["version"] != version or stored["digest"] != _digest(entries)
-                or len(entries) != len(checks)):
+        if stored["format"] != FORMAT or stored["version"] != version or len(entries) != len(checks):
             return None
         if any(entry["function"] != check.function or entry["name"] != check.name for entry, check in zip(entries, checks)):
             return None
-        return _replays(entries)
+        base = len(head) + length + _DIGEST_BYTES
+        replays: Replays = []
+        for entry in entries:
+            if entry["segment"] is None:
+                replays.append(None)
+                continue
+            offset, size, digest = entry["segment"]
+            if not (type(offset) is int and type(size) is int and type(digest) is str and 0 <= offset
+                    and base + offset + size <= status.st_size):
+                return None
+            replays.append(StoredCases(file=file, offset=base + offset, length=size, digest=digest))
+        return replays
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # unreadable, not JSON, or not ours
         return None
-
-
-def _entry(check: Check, draws: list[list] | None) -> dict:
-    """A check's record as stored. Draws that the file cannot hold exactly are not recorded:
-    that check runs hypothesis, whether or not the cache is written, so grades never depend on it."""
-    try:
-        stored = None if draws is None else [[_encode(value) for value in example] for example in draws]
-    except _NotStorable:
-        stored = None
-    return {"function": check.function, "name": check.name, "draws": stored}
-
-
-def _replays(entries: list[dict]) -> Replays:
-    return [None if entry["draws"] is None else [[_decode(value) for value in example] for example in entry["draws"]]
-            for entry in entries]
-
-
-def _digest(entries: Any) -> str:
-    return hashlib.sha256(json.dumps(entries, sort_keys=True).encode("utf-8")).hexdigest()
-
-
-def _encode(value: Any) -> Any:
-    """A drawn value as JSON that reads back as an equal value of the same type."""
-    if value is None or type(value) in (bool, int, str):
-        return value
-    if type(value) is float:
-        return {"float": value.hex()}
-    if type(value) is tuple:
-        return {"tuple": [_encode(item) for item in value]}
-    if type(value) is list:
-        return [_encode(item) for item in value]
-    raise _NotStorable(type(value).__name__)
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(item) for item in value]
-    if isinstance(value, dict):
-        ((kind, content),) = value.items()
-        if kind == "float":
-            return float.fromhex(content)
-        if kind == "tuple":
-            return tuple(_decode(item) for item in content)
-        raise ValueError(f"unknown value kind {kind!r}")
-    return value

@@ -107,60 +107,88 @@ def _failed_on(check: Check, case: Case, student: Callable[..., Any], others: di
     return None
 
 
-def _group_size(check: Check) -> int:
+def group_size(check: Check) -> int:
+    """How many cases each hypothesis example of `check` draws: CASES_PER_EXAMPLE when its calls go together."""
     return CASES_PER_EXAMPLE if check.single_call else 1
 
 
 def _hypothesis_test(check: Check, body: Callable[[tuple[Case, ...]], None]) -> Callable[[], None]:
     """`body` as the hypothesis test of `check`: its seed, its number of examples, its cases.
     Recording a check's cases and grading with it run this same test, so they meet the same cases."""
-    group_size = _group_size(check)
-    examples = max(1, -(-check.max_examples // group_size))
+    size = group_size(check)
+    examples = max(1, -(-check.max_examples // size))
 
     @seed(check_seed(check))
     @_settings(examples)
-    @given(variants(check.cases, group_size))
+    @given(variants(check.cases, size))
     def property_test(group: tuple[Case, ...]) -> None:
         body(group)
 
     return property_test
 
 
-def record_cases(check: Check) -> list[list] | None:
-    """The draws of every example that hypothesis makes for `check` when all of them pass, as
-    `CaseGroup.draws` (grader.authoring.strategies): what `_run_hypothesis` replays instead of
-    running hypothesis again. None when the check's cases come from a plain strategy (they
-    cannot be replayed) or a replay would not rebuild exactly the cases drawn."""
-    if not isinstance(check.cases, CaseRecipe):
+def record_cases(check: Check) -> list[tuple[Case, ...]] | None:
+    """The groups of cases hypothesis draws for `check` when every example passes, each case
+    with what the check's `expect` gives on it (as `Case.expected`; not recorded where `expect`
+    raises: verify then computes it, and raises the same): what `_run_hypothesis` replays instead
+    of running hypothesis and the reference again.
+
+    None when they might not be the cases a later hypothesis run draws: a recipe whose draws do
+    not rebuild exactly the cases drawn (it uses randomness of its own), or a plain strategy
+    (whose cases have no draws to check) that draws other cases when run again."""
+    recipe = isinstance(check.cases, CaseRecipe)
+
+    def drawn() -> list[tuple[Case, ...]] | None:
+        groups: list[tuple[Case, ...]] = []
+        faithful = [True]
+
+        def body(group: tuple[Case, ...]) -> None:
+            if recipe:
+                draws = getattr(group, "draws", None)
+                if draws is None or not same_cases(group, replay_variants(check.cases, len(group), draws)):
+                    faithful[0] = False
+            groups.append(tuple(group))
+
+        draw_without_local_constants()
+        _hypothesis_test(check, body)()
+        return groups if faithful[0] else None
+
+    groups = drawn()
+    if groups is None:
         return None
-    recorded: list[list] = []
-    faithful = [True]
-
-    def body(group: tuple[Case, ...]) -> None:
-        draws = getattr(group, "draws", None)
-        if draws is None or not same_cases(group, replay_variants(check.cases, len(group), draws)):
-            faithful[0] = False
-        else:
-            recorded.append(list(draws))
-
-    draw_without_local_constants()
-    _hypothesis_test(check, body)()
-    return recorded if faithful[0] else None
+    if not recipe:
+        again = drawn()
+        if again is None or len(again) != len(groups) or not all(same_cases(a, b) for a, b in zip(groups, again)):
+            return None
+    return [tuple(_with_expectation(check, case) for case in group) for group in groups]
 
 
-def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay: list[list] | None = None) -> Failure | None:
+def _with_expectation(check: Check, case: Case) -> Case:
+    if check.expect is None or not isinstance(case, Case):
+        return case
+    try:
+        value = check.expect(case)
+    except Exception:  # the reference refuses this case: verify finds out again when it runs
+        return case
+    return replace(case, expected=value)
+
+
+def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay: Any = None) -> Failure | None:
     """Run one check; None if it passed.
 
-    With `replay` (the check's `record_cases`), its cases are built again from the recorded
-    draws, without hypothesis: the same cases in the same order. On the first failure the check
-    is run again under hypothesis, which meets the same cases and shrinks the failure; should
-    that run pass, the function answered the same call differently (random or stateful).
+    With `replay` (the check's recorded cases, grader.grading.case_cache.StoredCases), its
+    cases are replayed, expecting their recorded values, without hypothesis or the reference:
+    the same cases in the same order. On the first failure the check is run again under
+    hypothesis, which meets the same cases and shrinks the failure; should that run pass, the
+    function answered the same call differently (random or stateful).
 
     A check whose verify makes exactly one call draws CASES_PER_EXAMPLE cases per
     hypothesis example and sends their calls together: hypothesis's own cost is shared by
     several cases, and the worker computes the next answer while this process checks one.
+    Replaying, the next group's calls are sent before this group's answers are checked, so
+    that the worker is never idle.
     """
-    group_size = _group_size(check)
+    size = group_size(check)
     current: dict[str, Case] = {}
     seen: list[_FailedOn] = []
 
@@ -181,22 +209,32 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
 
         return student
 
-    def run_group(group: tuple[Case, ...]) -> None:
-        if group_size > 1:
-            module.send_calls(check.function, [(case.args, dict(case.kwargs)) for case in group])
+    def calls_of(group: tuple[Case, ...]) -> list[tuple[tuple, dict]]:
+        return [(case.args, dict(case.kwargs)) for case in group]
+
+    def run_group(group: tuple[Case, ...], sent: bool = False) -> None:
+        if size > 1 and not sent:
+            module.send_calls(check.function, calls_of(group))
         for case in group:
             current["case"] = case
-            failed = _failed_on(check, case, prefetched_student(case) if group_size > 1 else live_student, others)
+            failed = _failed_on(check, case, prefetched_student(case) if size > 1 else live_student, others)
             if failed is not None:
                 if len(seen) < FAILURES_KEPT:
                     seen.append(failed)
                 raise failed
 
     replayed_failure = None
-    if replay is not None:
+    groups = replay.groups() if replay is not None else None
+    if groups is not None:
         try:
-            for draws in replay:
-                run_group(replay_variants(check.cases, group_size, draws))
+            sent = False
+            for index, group in enumerate(groups):
+                if size > 1 and not sent:
+                    module.send_calls(check.function, calls_of(group), group.request)
+                following = groups[index + 1] if index + 1 < len(groups) else None
+                sent = (size > 1 and following is not None
+                        and module.send_ahead(check.function, calls_of(following), following.request))
+                run_group(group, sent=True)
             return None
         except _FailedOn as failed:
             replayed_failure = failed
@@ -295,7 +333,7 @@ def _same_call(args: tuple, kwargs: dict, case: Case) -> bool:
 
 
 def run_checks(checks: Sequence[Check], module: StudentModule | None, function_points, misconceptions: Sequence[Misconception],
-               missing: dict[str, str], reference: Any = None, replays: Sequence[list | None] | None = None) -> list[CheckResult]:
+               missing: dict[str, str], reference: Any = None, replays: Sequence[Any] | None = None) -> list[CheckResult]:
     """Run every check against `module`, in order, then say and score what each found.
 
     `missing` maps a function to the reason it cannot be called at all (the submission did not
@@ -306,7 +344,7 @@ def run_checks(checks: Sequence[Check], module: StudentModule | None, function_p
     worker fails, and so do the later checks of its function, without calling it again. A
     function's supporting checks pay only if one of its evidence checks passed
     (grader.grading.scoring.count_supporting). `replays` holds each check's recorded cases
-    (`record_cases`, kept by grader.grading.case_cache); without them every check runs hypothesis.
+    (`record_cases`, kept by grader.grading.case_cache.StoredCases); without them every check runs hypothesis.
     """
     draw_without_local_constants()
     outcomes = _check_all(checks, module, misconceptions, missing, reference, replays or [None] * len(checks))
@@ -327,7 +365,7 @@ class Outcome:
 
 
 def _check_all(checks: Sequence[Check], module: StudentModule | None, misconceptions: Sequence[Misconception],
-               missing: dict[str, str], reference: Any, replays: Sequence[list | None]) -> list[Outcome]:
+               missing: dict[str, str], reference: Any, replays: Sequence[Any]) -> list[Outcome]:
     """The outcome of each check, in order: the checking step, the only one that calls the student."""
     aborted = dict(missing)
     outcomes = []

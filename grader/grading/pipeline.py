@@ -10,10 +10,10 @@ from grader.grading.assignment import function_hints, load_checks, load_referenc
 from grader.grading.case_cache import cached_replays
 from grader.grading.checking import run_checks
 from grader.grading.load_notes import load_notes, missing_reason
-from grader.grading.submission import Submission, load_submission
+from grader.grading.student_run import StudentRun, start_student_run
+from grader.grading.submission import Submission
 from grader.model import Assignment, Report
 from grader.sandbox import isolation
-from grader.sandbox.handle import StudentModule
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import SandboxLimits
 
@@ -39,32 +39,30 @@ def load_kit(assignment: Assignment) -> GradingKit:
 
 def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits(),
                      confinement: Isolation | None = None, kit: GradingKit | None = None, must_exist: bool = True,
-                     submission: Submission | None = None) -> Report:
+                     submission: Submission | None = None, run: StudentRun | None = None) -> Report:
     """Grade the submission at `path`. A broken submission is graded (its feedback says why);
     only a missing path (UsageError, unless not `must_exist`) or a fault of the grader (or its
     sandbox) raises.
 
     `kit` is the assignment's loaded checks, when the caller grades many submissions;
     `submission`, the submission at `path` already read (load_submission), when it was read
-    elsewhere (a cluster's client reads it, a worker grades it).
+    elsewhere (a cluster's client reads it, a worker grades it); `run`, the first step already
+    taken (grader.grading.student_run.start_student_run, with the same limits and confinement),
+    when the caller started the worker before loading this module. It is closed here.
     `extra["timings"]` splits the time: `startup` (reading the submission, starting the worker,
     running its top-level code) and `checking` (the checks' calls and comparisons).
     """
-    started = time.perf_counter()
-    confinement = confinement or isolation.choose("auto")
-    submission = submission or load_submission(path, assignment.module, must_exist)
-    module = None if submission.problem else StudentModule(assignment.module, list(submission.cells), limits, confinement,
-                                                                 expected=list(assignment.points))
+    confinement = confinement or (run.module.confinement if run is not None and run.module is not None
+                                  else isolation.choose("auto"))
     try:
-        if module is not None:
-            module.start()  # the worker imports numpy and runs the submission while the checks load
+        run = run or start_student_run(assignment, path, limits, confinement, must_exist, submission)
         kit = kit or load_kit(assignment)
-        report = _grade(assignment, submission, module, kit, started)
+        report = _grade(assignment, run.submission, run.module, kit, run.started)
         return dataclasses.replace(report, extra={**report.extra, "isolation": confinement.as_dict()},
                                    function_hints=dict(kit.hints))
     finally:
-        if module is not None:
-            module.close()
+        if run is not None:
+            run.close()
 
 
 def _grade(assignment, submission, module, kit: GradingKit, started) -> Report:

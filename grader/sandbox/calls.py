@@ -68,8 +68,9 @@ class CallChannel:
         self.send_calls(function, [(args, kwargs)])
         return self.next_answer()
 
-    def send_calls(self, function: str, calls: list[tuple[tuple, dict]]) -> None:
+    def send_calls(self, function: str, calls: list[tuple[tuple, dict]], request: bytes | None = None) -> None:
         """Send several calls at once; answers not read from earlier calls are discarded first.
+        `request`, when given, is the message `request_bytes(function, calls)` gives, made before.
 
         Raises:
             WireError: an argument cannot cross to the worker as it is (a fault of the assignment's cases).
@@ -85,24 +86,44 @@ class CallChannel:
             reason = self.loader.reload()
             if reason:
                 raise StudentAbort(reason)
-        arrays: list = []
-        try:
-            packed = [{"args": wire.pack(list(args), arrays, strict=True),
-                       "kwargs": {k: wire.pack(v, arrays, strict=True) for k, v in kwargs.items()}} for args, kwargs in calls]
-        except wire.WireError as error:
-            raise wire.WireError(f"the arguments of a call of {function} cannot be sent to the worker ({error}): an "
-                                 "assignment's cases may hold arrays, numbers, str, bool, None, and tuples, lists and dicts "
-                                 "with str keys of them, within the limits of grader/sandbox/wire.py") from None
+        data = request if request is not None else request_bytes(function, calls)
         worker = self.workers.current
         try:
-            wire.send_message(worker.to_worker, {"op": "calls", "function": function, "calls": packed}, arrays)
+            wire.write_all(worker.to_worker, data)
         except wire.WireClosed:
             ended = self._stop_worker()
             raise StudentAbort(f"the worker process died before running {function} ({ended})") from None
+        self._sent(worker, function, len(calls))
+
+    def send_ahead(self, function: str, calls: list[tuple[tuple, dict]], request: bytes | None = None) -> bool:
+        """Send calls after those still in flight, whose answers come first, if that cannot block:
+        the request must fit in the room the worker's channel has now (a write that waits for the
+        worker to read, while the worker waits for its answers to be read, would never end).
+        False if not sent: send them later with send_calls.
+
+        Raises:
+            WireError: as send_calls.
+        """
+        if not self._in_flight() or self.loader.broken or self.calls_budget.remaining <= 0 \
+                or self._function_budget(function).remaining <= 0:
+            return False
+        data = request if request is not None else request_bytes(function, calls)
+        worker = self.workers.current
+        room = wire.room_to_write(worker.to_worker)
+        if room is None or len(data) > room // 2:  # half: a pipe's room is counted in pages, which writes fill partly
+            return False
+        try:
+            wire.write_all(worker.to_worker, data)
+        except wire.WireClosed:  # next_answer finds out what happened to it
+            return True
+        self._sent(worker, function, len(calls))
+        return True
+
+    def _sent(self, worker, function: str, count: int) -> None:
         self._answering = worker
-        self._pending.extend([function] * len(calls))
-        self.calls += len(calls)
-        self.calls_per_function[function] = self.calls_per_function.get(function, 0) + len(calls)
+        self._pending.extend([function] * count)
+        self.calls += count
+        self.calls_per_function[function] = self.calls_per_function.get(function, 0) + count
 
     def next_answer(self) -> Any:
         """The answer to the oldest call sent and not yet answered."""
@@ -175,3 +196,20 @@ class CallChannel:
     def _out_of_call_time(self) -> str:
         return (f"the calls of the submission's functions together took longer than {self.limits.calls_seconds:g} s; "
                 "no more calls are made")
+
+
+def request_bytes(function: str, calls: list[tuple[tuple, dict]]) -> bytes:
+    """The message that asks the worker for `calls` of `function`, as it goes down the channel.
+
+    Raises:
+        WireError: an argument cannot cross to the worker as it is (a fault of the assignment's cases).
+    """
+    arrays: list = []
+    try:
+        packed = [{"args": wire.pack(list(args), arrays, strict=True),
+                   "kwargs": {k: wire.pack(v, arrays, strict=True) for k, v in kwargs.items()}} for args, kwargs in calls]
+    except wire.WireError as error:
+        raise wire.WireError(f"the arguments of a call of {function} cannot be sent to the worker ({error}): an "
+                             "assignment's cases may hold arrays, numbers, str, bool, None, and tuples, lists and dicts "
+                             "with str keys of them, within the limits of grader/sandbox/wire.py") from None
+    return wire.joined_frames(wire.encode_message({"op": "calls", "function": function, "calls": packed}, arrays))

@@ -61,9 +61,15 @@ class StudentModule:
         """One call of the student's `function`; see the class docstring for what it returns or raises."""
         return self.channel.call(function, *args, **kwargs)
 
-    def send_calls(self, function: str, calls: list[tuple[tuple, dict]]) -> None:
-        """Send several calls of `function` at once; read their answers in order with next_answer()."""
-        self.channel.send_calls(function, calls)
+    def send_calls(self, function: str, calls: list[tuple[tuple, dict]], request: bytes | None = None) -> None:
+        """Send several calls of `function` at once; read their answers in order with next_answer().
+        `request`: the message, made before by grader.sandbox.calls.request_bytes."""
+        self.channel.send_calls(function, calls, request)
+
+    def send_ahead(self, function: str, calls: list[tuple[tuple, dict]], request: bytes | None = None) -> bool:
+        """Send calls of `function` after those still in flight, if that cannot block; False if
+        not sent (grader.sandbox.calls)."""
+        return self.channel.send_ahead(function, calls, request)
 
     def next_answer(self) -> Any:
         """The answer to the oldest call sent and not yet answered."""

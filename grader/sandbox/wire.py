@@ -29,11 +29,14 @@ array numpy makes of it, if it holds numbers.
 
 from __future__ import annotations
 
+import array
+import fcntl
 import json
 import os
 import re
 import select
 import struct
+import termios
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -79,9 +82,29 @@ class Limits:
 
 # --- frames -------------------------------------------------------------------------------
 
+def room_to_write(fd: int) -> int | None:
+    """How many bytes the pipe `fd` writes to holds besides those not read yet; None if unknown."""
+    try:
+        capacity = fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ)
+        unread = array.array("i", [0])
+        fcntl.ioctl(fd, termios.FIONREAD, unread)
+    except (OSError, AttributeError):
+        return None
+    return max(0, capacity - unread[0])
+
+
 def write_frames(fd: int, frames: list[bytes]) -> None:
     """Write `frames`, each prefixed by its length, to the file descriptor `fd`."""
-    data = b"".join(_LENGTH.pack(len(frame)) + frame for frame in frames)
+    write_all(fd, joined_frames(frames))
+
+
+def joined_frames(frames: list[bytes]) -> bytes:
+    """`frames` as they go down the channel: each prefixed by its length."""
+    return b"".join(_LENGTH.pack(len(frame)) + frame for frame in frames)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` (joined frames) to the file descriptor `fd`."""
     view = memoryview(data)
     while view:
         try:
@@ -197,7 +220,8 @@ def decode_header(frame: bytes) -> dict:
         raise WireError(f"invalid message header: {str(error)[:200]}") from None
     if not isinstance(header, dict):
         raise WireError("a message header must be a JSON object")
-    if _depth(header) > MAX_JSON_DEPTH:
+    # a value nests no deeper than it has brackets: most headers need no walk
+    if frame.count(b"[") + frame.count(b"{") > MAX_JSON_DEPTH and _depth(header) > MAX_JSON_DEPTH:
         raise WireError(f"invalid message header: nested deeper than {MAX_JSON_DEPTH} levels")
     return header
 

@@ -104,7 +104,10 @@ def run_self_check(plan: CheckPlan, limits: SandboxLimits = SandboxLimits(),
         results = tuple(PublicTestResult(name, function, reason) for name, function in subjects.items())
         return SelfCheckReport(plan, results, tuple(notes), (f"{submission.problem}.",))
     with StudentModule(plan.module, list(submission.cells), limits, confinement, expected=list(plan.points)) as module:
-        load = module.load()
+        module.start()
+        import pytest  # noqa: F401  (imported while the worker starts, on the other core)
+
+        load = module.finish_load()
         if load.failure:
             notes.insert(0, f"The file could not be run: {load.failure}.")
         notes += load_notes(load, submission.cells)

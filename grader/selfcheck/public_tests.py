@@ -28,6 +28,13 @@ from grader.sandbox.calls import StudentAbort, StudentRaised
 from grader.sandbox.handle import StudentModule
 
 MAX_REASON_LINES = 6
+# pytest's own plugins that a run of public tests has no use for: its cache and warnings summary,
+# other kinds of tests and reports, and the watch for exceptions raised where no one catches them
+# (in __del__ or threads: the student's code runs in the worker, not here), which collects the
+# garbage twice at the end, a third of pytest's time on a small file. Those that give fixtures a
+# test may ask for (tmp_path, tmpdir, capsys, caplog, monkeypatch, recwarn) and unittest stay.
+UNUSED_PLUGINS = ("cacheprovider", "warnings", "doctest", "junitxml", "pastebin", "stepwise", "setuponly", "setupplan",
+                  "faulthandler", "threadexception", "unraisableexception")
 
 
 class StudentCallFailed(Exception):
@@ -220,8 +227,9 @@ def run_public_tests(tests_file: Path, module_name: str, module: StudentModule, 
     saved_environ = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     sys.modules[module_name] = proxy_module(module_name, module, log, dict(missing or {}))
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # the student's other pytest plugins stay out of it
-    arguments = [str(tests_file), "-qq", "-p", "no:cacheprovider", "-p", "no:warnings",
-                 "-c", os.devnull, "--rootdir", str(tests_file.parent), "--import-mode=importlib"]
+    arguments = [str(tests_file), "-qq", "-c", os.devnull, "--rootdir", str(tests_file.parent), "--import-mode=importlib"]
+    for plugin in UNUSED_PLUGINS:
+        arguments += ["-p", f"no:{plugin}"]
     try:
         with contextlib.redirect_stdout(io.StringIO()):  # pytest's own report is not shown: ours is
             status = pytest.main(arguments, plugins=[collector])
