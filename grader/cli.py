@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import os
 import json
+import re
 import sys
 import time
 import traceback
@@ -19,6 +20,7 @@ from grader import __version__
 from grader.errors import UsageError
 from grader.grading.assignment import load_assignment
 from grader.report.escaping import plain_text
+from grader.report.lms_gradebook import FORMAT_NAMES as LMS_FORMATS, MISSING_CHOICES, MOODLE_FIELDS
 from grader.writing import write_atomic
 
 EXIT_OK, EXIT_GRADER_FAULT, EXIT_USAGE = 0, 1, 2
@@ -96,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--fail-under", type=float, metavar="SCORE",
                        help="exit with status 1 when the score is below SCORE (every report is still written)")
 
-    export = _add_command(commands, "export", None, help="package an assignment for Gradescope or GitHub Classroom")
+    export = _add_command(commands, "export", None,
+                          help="package an assignment for Gradescope or GitHub Classroom, or a class's grades for an LMS")
     targets = export.add_subparsers(dest="target", metavar="TARGET", parser_class=_Parser)
     targets.required = True
     gradescope = _add_command(targets, "gradescope", _run_export_gradescope, help="build Gradescope's autograder.zip")
@@ -108,6 +111,30 @@ def build_parser() -> argparse.ArgumentParser:
     github.add_argument("assignment", help="assignment name, e.g. hw1")
     github.add_argument("-o", "--output", type=Path, default=Path("github-export"), metavar="DIR",
                         help="the folder to write (default: github-export)")
+    lms = _add_command(targets, "gradebook", _run_export_gradebook,
+                       help="a class's grades, from the records grade-all wrote into OUT, as the CSV file an LMS "
+                            "imports (Canvas, Moodle, Blackboard Learn, or a plain csv)")
+    lms.add_argument("assignment", help="assignment name, e.g. hw1")
+    lms.add_argument("out", type=Path, metavar="OUT", help="the folder grade-all wrote (its --out)")
+    lms.add_argument("--format", required=True, choices=LMS_FORMATS,
+                     help="the LMS whose import format to write (csv: student,id,score,max_score for any other)")
+    lms.add_argument("--roster", type=Path, required=True, metavar="ROSTER.csv",
+                     help="a CSV with a header: 'student' (the name grade-all gives: the file's stem) and the "
+                          "student's ids in the LMS: canvas needs id, sis_id or login; moodle email (or what "
+                          "--identify-by says); blackboard username; csv id (the README lists every column)")
+    lms.add_argument("-o", "--output", type=Path, metavar="FILE",
+                     help="the file to write (default: OUT/gradebook-FORMAT.csv); who is left out or has no grade "
+                          "is also listed in FILE's .unmatched.csv beside it (gradebook-FORMAT.unmatched.csv)")
+    lms.add_argument("--column", metavar="HEADER",
+                     help="the grade column's header (default: the assignment's name); to fill a column the LMS "
+                          "has, copy its header from the LMS's own export: Canvas 'Homework 1 (12345)', Blackboard "
+                          "'Homework 1 [Total Pts: 10 Score] |12345'")
+    lms.add_argument("--identify-by", choices=tuple(MOODLE_FIELDS), metavar="FIELD",
+                     help="moodle only: the user field rows are matched on: email (default; roster column email), "
+                          "idnumber (roster column sis_id) or username")
+    lms.add_argument("--missing", choices=MISSING_CHOICES, default="blank",
+                     help="the grade of a roster student with no graded submission: blank (default: no grade, as the "
+                          "LMS shows an ungraded student) or zero")
 
     batch = _add_command(commands, "grade-all", _run_grade_all,
                          help="grade a whole class: every file or sub-folder of FOLDER is one student")
@@ -242,6 +269,64 @@ def _run_export_github(args: argparse.Namespace) -> int:
     print(f"wrote {workflow}: copy it into the starter repository at .github/workflows/")
     print(f"wrote {private}/: push its contents to a private repository, then set the organization secrets "
           "GRADER_PRIVATE_REPO and GRADER_PRIVATE_TOKEN (see the README, \"GitHub Classroom\")")
+    return EXIT_OK
+
+
+def _run_export_gradebook(args: argparse.Namespace) -> int:
+    """Write the LMS file and the listing beside it; say on stderr who is left out or has no grade."""
+    from grader.classroom.class_records import read_class_records
+    from grader.classroom.lms_export import match_grades
+    from grader.classroom.lms_roster import check_identifiers, read_lms_roster
+    from grader.grading.submission_finding import listing
+    from grader.points import format_points
+    from grader.report.lms_gradebook import (FAULTED, NO_SUBMISSION, NOT_IN_ROSTER, UNREADABLE, default_export_name,
+                                             lms_format, unmatched_csv, unmatched_name)
+    from grader.report.terminal import terminal_note
+
+    if args.identify_by is not None and args.format != "moodle":
+        raise UsageError(f"--identify-by is for --format moodle (not {args.format})")
+    lms = lms_format(args.format, args.identify_by or "email")
+    assignment = load_assignment(args.assignment, args.assignments)
+    column = assignment.name if args.column is None else args.column.strip()
+    if args.column is not None and lms.name == "csv":
+        raise UsageError("--column does not apply to --format csv: its header is fixed (student,id,score,max_score)")
+    if not column or any(char in column for char in "\r\n"):
+        raise UsageError("--column must be one line of text: the grade column's header")
+    if column in lms.fixed_headers:
+        raise UsageError(f"--column {column!r} is the name of one of the {lms.lms} file's own columns")
+    output = args.output if args.output is not None else args.out / default_export_name(lms.name)
+    listing_path = output.with_name(unmatched_name(output.name))
+    if output.is_dir():
+        raise UsageError(f"{output} is a folder: give the file to write with -o FILE")
+    if args.roster.resolve() in (output.resolve(), listing_path.resolve()):
+        raise UsageError(f"{output} would overwrite the roster: give another file with -o FILE")
+    roster = read_lms_roster(args.roster)
+    check_identifiers(roster, lms.identifiers, lms.name)
+    export = match_grades(roster, read_class_records(args.out, assignment), assignment.max_score, args.missing)
+    write_atomic(output, lms.write(export.rows, column, assignment.max_score))
+    write_atomic(listing_path, unmatched_csv(export.unmatched))
+
+    def say(problem: str, prefix: str, what: str) -> None:
+        names = [entry.student for entry in export.listed(problem)]
+        if names:
+            print(terminal_note(f"{_count(len(names), 'student')} {what}: {listing(names)}", prefix), file=sys.stderr)
+
+    zero = args.missing == "zero"
+    say(NOT_IN_ROSTER, "grader: warning: ", "graded but not in the roster, so not in the export")
+    say(FAULTED, "grader: warning: ", "with a fault of the grader, exported with an empty grade (run grade-all again)")
+    say(UNREADABLE, "grader: warning: ", "whose record.json could not be read (no grade exported)")
+    say(NO_SUBMISSION, "grader: note: ", f"in the roster with no graded submission, exported with "
+                                         f"{'0' if zero else 'an empty grade'}")
+    if lms.name == "blackboard" and not re.search(r"\|\s*\w+\s*$", column):
+        print(terminal_note(f"Blackboard creates a new column for the header {column!r} (it has no '|<column id>'): a "
+                            "text column worth 0 points in the Original view, to edit after the upload; to fill an "
+                            "existing column, give --column its header from a Grade Center download",
+                            "grader: note: "), file=sys.stderr)
+    graded = sum(1 for row in export.rows if row.score is not None)
+    where = "" if lms.name == "csv" else f" in the column {column!r}"
+    print(f"wrote {output}: {_count(len(export.rows), 'roster student')}, {graded} with a grade{where} (out of "
+          f"{format_points(assignment.max_score)} points): {lms.import_hint}")
+    print(f"wrote {listing_path}: {_count(len(export.unmatched), 'student')} left out or without a grade")
     return EXIT_OK
 
 

@@ -87,7 +87,7 @@ def test_check_takes_its_option_before_or_after_the_file(argv, tmp_path):
 
 
 @pytest.mark.parametrize("names", [[], ["release"], ["checks"], ["grade"], ["grade-all"], ["export", "gradescope"],
-                                   ["export", "github"]])
+                                   ["export", "github"], ["export", "gradebook"]])
 def test_help_lists_assignments(names):
     completed = run_grader(*names, "--help")
     assert completed.returncode == 0 and "--assignments DIR" in completed.stdout

@@ -33,12 +33,17 @@ from grader.errors import UsageError
 from grader.grading.submission_finding import listing
 from grader.grading.version import assignment_version
 from grader.model import LOAD_STATUSES, Assignment, Report
+from grader.report.lms_gradebook import FORMAT_NAMES, default_export_name, unmatched_name
 from grader.writing import write_atomic
 
 RECORD = "record.json"
 RECORD_FIELDS = ("student", "submission", "key", "status", "load_status", "score", "max_score", "functions", "points",
                  "notes", "misconceptions", "timings", "graded_at", "pid")  # what student_record writes
-CLASS_FILES = ("gradebook.csv", "summary.html")  # what `grader grade-all` writes into OUT besides the student folders
+# what `grader grade-all` writes into OUT besides the student folders, and `grader export gradebook` by default
+CLASS_FILES = ("gradebook.csv", "summary.html",
+               *(name for lms in FORMAT_NAMES for name in (default_export_name(lms),
+                                                          unmatched_name(default_export_name(lms)))))
+GRADER_FAULT = "grader fault"  # a record's status when the grader itself failed on the submission (else "graded")
 STUDENT_FILES = ("results.json", "feedback.md", "feedback.html")
 MAX_ATTEMPTS = 2
 STUDENT_TIME_LIMIT_SECONDS = 900  # a watchdog on the grader itself, far above any honest grading time
@@ -96,7 +101,7 @@ def _complete_record(folder: Path, key: dict) -> dict | None:
         record = json.loads((folder / RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or record.get("key") != key or record.get("status") == "grader fault":
+    if not isinstance(record, dict) or record.get("key") != key or record.get("status") == GRADER_FAULT:
         return None
     if not all(name in record for name in RECORD_FIELDS) or record["load_status"] not in LOAD_STATUSES:
         return None
@@ -124,7 +129,7 @@ def grade_all(assignment: Assignment, batch: BatchPlan, out: Path, jobs: int,
             graded = _grade_in_pool(assignment, todo, batch.keys, out, jobs, isolation_level, progress)
         for record in graded:
             records[record["student"]] = record
-            (result.faults if record.get("status") == "grader fault" else result.graded).append(record["student"])
+            (result.faults if record.get("status") == GRADER_FAULT else result.graded).append(record["student"])
     result.records = [records[student.name] for student in batch.students]
     result.seconds = time.perf_counter() - started
     return result
@@ -285,7 +290,7 @@ def student_record(report: Report, name: str, path: Path, key: dict, timings: di
         "student": name,
         "submission": path.name,
         "key": key,
-        "status": "grader fault" if report.grader_fault else "graded",
+        "status": GRADER_FAULT if report.grader_fault else "graded",
         "load_status": report.load_status,
         "score": round(report.score, 4),
         "max_score": round(report.max_score, 4),
