@@ -191,12 +191,13 @@ def choose(level: str = "auto") -> Isolation:
 
 @functools.lru_cache(maxsize=None)
 def worker_paths() -> tuple[str, ...]:
-    """What the worker must be able to read: the interpreter's prefix, numpy's and the grader's import roots."""
-    import numpy
+    """What the worker must be able to read: the interpreter's prefix, numpy's and the grader's import roots.
+    numpy is found, not imported: the grader starts its worker before it loads numpy."""
+    import importlib.util
 
     import grader
 
-    numpy_root = os.path.dirname(os.path.dirname(os.path.realpath(numpy.__file__)))
+    numpy_root = os.path.dirname(os.path.dirname(os.path.realpath(importlib.util.find_spec("numpy").origin)))
     grader_root = os.path.dirname(os.path.dirname(os.path.realpath(grader.__file__)))
     return tuple(dict.fromkeys([os.path.realpath(sys.base_prefix), numpy_root, grader_root]))
 

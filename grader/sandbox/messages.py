@@ -22,9 +22,11 @@ that fails, or a check that fails.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Collection, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Sequence
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 from grader.model import LoadReport
 from grader.sandbox.wire import WireError, unpack

@@ -39,9 +39,11 @@ import struct
 import termios
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+
 
 _LENGTH = struct.Struct(">Q")
 _ALLOWED_KINDS = "biuf"
@@ -177,6 +179,8 @@ def decode_array(frame: bytes, max_elements: int) -> np.ndarray:
     match = _HEADER.fullmatch(frame[10 : 10 + header_length].decode("latin1"))
     if not match:
         raise WireError("invalid .npy header")
+    import numpy as np  # here, not at the top: the grader starts its worker before it loads numpy
+
     dtype = np.dtype(match["descr"])
     shape = tuple(int(n) for n in match["shape"].replace(",", " ").split())
     count = 1
@@ -296,6 +300,8 @@ def pack(value: Any, arrays: list[np.ndarray], depth: int = 0, *, strict: bool =
         return {"t": "json", "v": value if type(value) in (str, bool, type(None)) else _plain(value)}
     if type(value) in (int, float):
         return {"t": "json", "v": value if abs(value) < 2**53 or isinstance(value, float) else float(value)}
+    import numpy as np
+
     try:
         array = np.asarray(value)
     except Exception:  # a student's object may raise anything from __array__

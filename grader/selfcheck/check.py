@@ -105,7 +105,8 @@ def run_self_check(plan: CheckPlan, limits: SandboxLimits = SandboxLimits(),
         return SelfCheckReport(plan, results, tuple(notes), (f"{submission.problem}.",))
     with StudentModule(plan.module, list(submission.cells), limits, confinement, expected=list(plan.points)) as module:
         module.start()
-        import pytest  # noqa: F401  (imported while the worker starts, on the other core)
+        import numpy  # noqa: F401  (both imported while the worker starts, on the other core: the public
+        import pytest  # noqa: F401  tests need them, and the wire, numpy)
 
         load = module.finish_load()
         if load.failure:
