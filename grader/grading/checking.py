@@ -66,15 +66,18 @@ def check_seed(check: Check) -> int:
 @dataclass(frozen=True)
 class Failure:
     """A check that did not pass, as running it found: what failed (`message`), the failing
-    call shown (`shown`: hypothesis's smallest case, what the function returned or the error it
+    call shown (`shown`: the smallest failing case, what the function returned or the error it
     raised, and the reference's answer on it; None when no case ran), the student's exception
-    when that is the failure (`raised`), and the first failing calls seen on the way there
-    (`seen`, each with the reference's answer too, for the diagnosis)."""
+    when that is the failure (`raised`), the failing calls seen (`seen`, each with the
+    reference's answer too, for the diagnosis), and, after a replay, the failure as shown on
+    the next smallest failing cases (`others`: a case a known mistake explains may be shown instead)."""
 
     message: str
     shown: Observation | None = None
     raised: StudentRaised | None = None
     seen: tuple[Observation, ...] = ()
+    others: tuple["Failure", ...] = ()  # the same failure shown on other failing cases, smaller first
+    replayed: bool = False  # found by replaying the recorded cases, not by hypothesis
 
 
 class _FailedOn(Exception):
@@ -173,14 +176,15 @@ def _with_expectation(check: Check, case: Case) -> Case:
     return replace(case, expected=value)
 
 
-def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay: Any = None) -> Failure | None:
+def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay: Any = None,
+                    live: bool = False) -> Failure | None:
     """Run one check; None if it passed.
 
     With `replay` (the check's recorded cases, grader.grading.case_cache.StoredCases), its
     cases are replayed, expecting their recorded values, without hypothesis or the reference:
-    the same cases in the same order. On the first failure the check is run again under
-    hypothesis, which meets the same cases and shrinks the failure; should that run pass, the
-    function answered the same call differently (random or stateful).
+    the same cases in the same order, every one of them, and a failure is shown on the
+    smallest that failed (`_replayed_failure`). Without (or `live`), hypothesis runs the check,
+    and shrinks its first failure to the smallest case it can find.
 
     A check whose verify makes exactly one call draws CASES_PER_EXAMPLE cases per
     hypothesis example and sends their calls together: hypothesis's own cost is shared by
@@ -223,22 +227,21 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
                     seen.append(failed)
                 raise failed
 
-    replayed_failure = None
-    groups = replay.groups() if replay is not None else None
+    groups = replay.groups() if replay is not None and not live else None
     if groups is not None:
-        try:
-            sent = False
-            for index, group in enumerate(groups):
-                if size > 1 and not sent:
-                    module.send_calls(check.function, calls_of(group), group.request)
-                following = groups[index + 1] if index + 1 < len(groups) else None
-                sent = (size > 1 and following is not None
-                        and module.send_ahead(check.function, calls_of(following), following.request))
-                run_group(group, sent=True)
-            return None
-        except _FailedOn as failed:
-            replayed_failure = failed
-            seen.clear()
+        failures: list[_FailedOn] = []
+        sent = False
+        for index, group in enumerate(groups):
+            if size > 1 and not sent:
+                module.send_calls(check.function, calls_of(group), group.request)
+            following = groups[index + 1] if index + 1 < len(groups) else None
+            sent = (size > 1 and following is not None
+                    and module.send_ahead(check.function, calls_of(following), following.request))
+            for case in group:
+                failed = _failed_on(check, case, prefetched_student(case) if size > 1 else live_student, others)
+                if failed is not None:
+                    failures.append(failed)
+        return _replayed_failure(check, failures, reference, live_student, others)
     try:
         _hypothesis_test(check, run_group)()
     except _FailedOn as failed:
@@ -250,9 +253,42 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
     except _INCONSISTENT:
         case = current.get("case")
         return _inconsistent(check, reference, case)
-    if replayed_failure is not None:  # it failed on a case, then passed on the same case
-        return _inconsistent(check, reference, replayed_failure.case)
     return None
+
+
+def _replayed_failure(check: Check, failures: list[_FailedOn], reference: Any, student: Callable[..., Any],
+                      others: dict[str, Any]) -> Failure | None:
+    """What a replay found: None if every case passed; else the failure on the smallest failing
+    case (the fewest numbers in its arguments, the first of those), shown to the student, with
+    the FAILURES_KEPT smallest failing calls for the diagnosis (and as `others`, to be shown
+    instead when a known mistake explains one of them but not the smallest). That case is
+    called again: an answer that passes the second time is a random or stateful function's.
+
+    The cases were drawn by hypothesis, which starts from the simplest it can draw, so the
+    smallest failing one is about as small as shrinking would make it; and they are all run,
+    so a failure is shown on its smallest case at the cost of the calls alone.
+    """
+    if not failures:
+        return None
+    by_size = sorted(failures, key=lambda failed: _size(failed.case))[:FAILURES_KEPT]
+    if _failed_on(check, by_size[0].case, student, others) is None:
+        return _inconsistent(check, reference, by_size[0].case)
+    seen = tuple(_observation(check.function, reference, failed.case, failed.got, failed.error) for failed in by_size)
+    shown = [Failure(failed.message, observation, failed.raised, seen) for failed, observation in zip(by_size, seen)]
+    return replace(shown[0], others=tuple(shown[1:]), replayed=True)
+
+
+def _size(case: Case) -> int:
+    """How many numbers a case's arguments hold (an array its entries, anything else one)."""
+    def count(value: Any) -> int:
+        if isinstance(value, np.ndarray):
+            return int(value.size)
+        if isinstance(value, (tuple, list)):
+            return sum(count(item) for item in value)
+        if isinstance(value, dict):
+            return sum(count(item) for item in value.values())
+        return 1
+    return count(case.args) + count(dict(case.kwargs))
 
 
 def _inconsistent(check: Check, reference: Any, case: Case | None) -> Failure:
@@ -385,11 +421,47 @@ def _check_all(checks: Sequence[Check], module: StudentModule | None, misconcept
         hints: list[Misconception] = []
         if failure is not None and failure.shown is not None:
             try:
-                hints = _diagnosis(check, failure, misconceptions, reference, module)
+                failure, hints = _explained(check, failure, misconceptions, reference, module)
             except StudentAbort as abort:  # a probing call got no answer: the function's later checks are not run
                 aborted[_aborted_function(abort, check)] = abort.reason
-                hints = _diagnosis(check, failure, misconceptions, reference, None)
+                failure, hints = _explained(check, failure, misconceptions, reference, None)
         outcomes.append(Outcome(failure, tuple(hints), time.perf_counter() - started))
+    return _shrunk_where_unexplained(checks, outcomes, module, misconceptions, reference, aborted)
+
+
+def _shrunk_where_unexplained(checks: Sequence[Check], outcomes: list[Outcome], module: StudentModule | None,
+                              misconceptions: Sequence[Misconception], reference: Any,
+                              aborted: dict[str, str]) -> list[Outcome]:
+    """For each function that failed replayed checks, none of which a known mistake of that
+    function explains: its first such check runs again under hypothesis, which shrinks the
+    failure to a smallest case that may tell the mistake (a single row, a unit size), and shows it.
+    Once per function: the likely cause is named once, and hypothesis's cost is paid once."""
+    if module is None:
+        return outcomes
+    outcomes = list(outcomes)
+    explained = {check.function for check, outcome in zip(checks, outcomes) if outcome.hints}
+    tried: set[str] = set()
+    for index, (check, outcome) in enumerate(zip(checks, outcomes)):
+        function, failure = check.function, outcome.failure
+        if (failure is None or not failure.replayed or function in explained or function in tried or function in aborted
+                or any(used in aborted for used in check.uses)
+                or not any(m.function in (None, function) for m in misconceptions)):
+            continue
+        tried.add(function)
+        started = time.perf_counter()
+        try:
+            shrunk = _run_hypothesis(check, module, reference, live=True)
+        except StudentAbort as abort:
+            aborted[_aborted_function(abort, check)] = abort.reason
+            continue
+        if shrunk is None or shrunk.shown is None:
+            continue
+        try:
+            hints = _diagnosis(check, shrunk, misconceptions, reference, module)
+        except StudentAbort as abort:
+            aborted[_aborted_function(abort, check)] = abort.reason
+            hints = _diagnosis(check, shrunk, misconceptions, reference, None)
+        outcomes[index] = Outcome(shrunk, tuple(hints), outcome.seconds + time.perf_counter() - started)
     return outcomes
 
 
@@ -439,6 +511,17 @@ def _observation(function: str, reference: Any, case: Case, got: Any = None, err
     except Exception:  # a case on which the reference raises (the ValueError checks)
         return Observation(case, got, error, reference_raised=True)
     return Observation(case, got, error, expected)
+
+
+def _explained(check: Check, failure: Failure, misconceptions: Sequence[Misconception], reference: Any,
+               module: StudentModule | None) -> tuple[Failure, list[Misconception]]:
+    """The failure to show and the misconceptions that explain it: on its smallest failing case
+    if one does, else on the next smallest that a known mistake explains, else the smallest."""
+    for candidate in (failure, *failure.others):
+        hints = _diagnosis(check, candidate, misconceptions, reference, module)
+        if hints:
+            return candidate, hints
+    return failure, []
 
 
 def _diagnosis(check: Check, failure: Failure, misconceptions: Sequence[Misconception], reference: Any,
