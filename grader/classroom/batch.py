@@ -17,6 +17,7 @@ times gets a row that says so, with score 0.
 
 from __future__ import annotations
 
+import atexit
 import concurrent.futures
 import json
 import multiprocessing
@@ -199,7 +200,27 @@ def start_job(assignment_name: str, assignments_dir: str, isolation_level: str) 
     die_with_parent()
     become_subreaper()
     assignment = load_assignment(assignment_name, Path(assignments_dir))
-    _JOB.update(assignment=assignment, kit=load_kit(assignment), confinement=choose(isolation_level))
+    _JOB.update(assignment=assignment, kit=load_kit(assignment), confinement=choose(isolation_level), spare=None)
+    atexit.register(_discard_spare)
+    _start_spare()
+
+
+def _start_spare() -> None:
+    """Start the worker of the next student this process grades, while it grades the current one
+    (a fresh process per student still: it is started before its student is known, that is all)."""
+    from grader.sandbox.limits import SandboxLimits
+    from grader.sandbox.worker_process import SpareWorker
+
+    try:
+        _JOB["spare"] = SpareWorker(SandboxLimits(), _JOB["confinement"])
+    except Exception:  # the next student's worker starts when needed instead, and says why if it cannot
+        _JOB["spare"] = None
+
+
+def _discard_spare() -> None:
+    spare, _JOB["spare"] = _JOB.get("spare"), None
+    if spare is not None:
+        spare.discard()
 
 
 class _GradingTooLong(Exception):
@@ -214,7 +235,13 @@ def grade_in_job(path: Path) -> Report:
     """Grade the submission at `path` with what this process loaded (start_job)."""
     from grader.grading.pipeline import grade_submission
 
-    return grade_submission(_JOB["assignment"], path, confinement=_JOB["confinement"], kit=_JOB["kit"], must_exist=False)
+    spare, _JOB["spare"] = _JOB.get("spare"), None
+    try:
+        return grade_submission(_JOB["assignment"], path, confinement=_JOB["confinement"], kit=_JOB["kit"],
+                                must_exist=False, spare=spare, on_started=_start_spare)
+    finally:
+        if _JOB.get("spare") is None:
+            _start_spare()
 
 
 def _grade_student(name: str, path: str, key: dict) -> StudentFiles:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
+from typing import Callable
 
 from grader.grading.assignment import function_hints, load_checks, load_reference
 from grader.grading.case_cache import cached_replays
@@ -16,6 +17,7 @@ from grader.model import Assignment, Report
 from grader.sandbox import isolation
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import SandboxLimits
+from grader.sandbox.worker_process import SpareWorker
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,7 +41,8 @@ def load_kit(assignment: Assignment) -> GradingKit:
 
 def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits(),
                      confinement: Isolation | None = None, kit: GradingKit | None = None, must_exist: bool = True,
-                     submission: Submission | None = None, run: StudentRun | None = None) -> Report:
+                     submission: Submission | None = None, run: StudentRun | None = None,
+                     spare: SpareWorker | None = None, on_started: Callable[[], None] | None = None) -> Report:
     """Grade the submission at `path`. A broken submission is graded (its feedback says why);
     only a missing path (UsageError, unless not `must_exist`) or a fault of the grader (or its
     sandbox) raises.
@@ -48,14 +51,19 @@ def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits =
     `submission`, the submission at `path` already read (load_submission), when it was read
     elsewhere (a cluster's client reads it, a worker grades it); `run`, the first step already
     taken (grader.grading.student_run.start_student_run, with the same limits and confinement),
-    when the caller started the worker before loading this module. It is closed here.
+    when the caller started the worker before loading this module. It is closed here. `spare`
+    (grader.sandbox.worker_process.SpareWorker): a worker started for this submission before it
+    was known, used (or stopped) here; `on_started`, called once the submission's worker was
+    started (grade-all starts the next student's worker then).
     `extra["timings"]` splits the time: `startup` (reading the submission, starting the worker,
     running its top-level code) and `checking` (the checks' calls and comparisons).
     """
     confinement = confinement or (run.module.confinement if run is not None and run.module is not None
                                   else isolation.choose("auto"))
     try:
-        run = run or start_student_run(assignment, path, limits, confinement, must_exist, submission)
+        run = run or start_student_run(assignment, path, limits, confinement, must_exist, submission, spare=spare)
+        if on_started is not None:
+            on_started()
         kit = kit or load_kit(assignment)
         report = _grade(assignment, run.submission, run.module, kit, run.started)
         return dataclasses.replace(report, extra={**report.extra, "isolation": confinement.as_dict()},

@@ -17,6 +17,7 @@ from grader.model import Assignment
 from grader.sandbox.handle import StudentModule
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import SandboxLimits
+from grader.sandbox.worker_process import SpareWorker
 
 
 @dataclass
@@ -37,19 +38,27 @@ class StudentRun:
 
 def start_student_run(assignment: Assignment, path: Path, limits: SandboxLimits, confinement: Isolation,
                       must_exist: bool = True, submission: Submission | None = None,
-                      expected: Sequence[str] | None = None) -> StudentRun:
+                      expected: Sequence[str] | None = None, spare: SpareWorker | None = None) -> StudentRun:
     """Read the submission at `path` (unless `submission` is given, read before) and start its
-    worker, without waiting for it.
+    worker, without waiting for it: `spare`, a worker started before for it, when there is one
+    (it is used or stopped here).
 
     Raises:
         UsageError: there is nothing at `path` and `must_exist`.
     """
     started = time.perf_counter()
-    submission = submission or load_submission(path, assignment.module, must_exist)
+    try:
+        submission = submission or load_submission(path, assignment.module, must_exist)
+    except BaseException:
+        if spare is not None:
+            spare.discard()
+        raise
     if submission.problem:
+        if spare is not None:
+            spare.discard()
         return StudentRun(submission, None, started)
     module = StudentModule(assignment.module, list(submission.cells), limits, confinement,
-                           expected=list(assignment.points) if expected is None else list(expected))
+                           expected=list(assignment.points) if expected is None else list(expected), spare=spare)
     run = StudentRun(submission, module, started)
     try:
         module.start()  # the worker imports numpy and runs the submission while the checks load

@@ -20,7 +20,7 @@ from grader.sandbox.calls import CallChannel
 from grader.sandbox.isolation import Isolation
 from grader.sandbox.limits import SandboxLimits
 from grader.sandbox.loader import Loader
-from grader.sandbox.worker_process import StudentOutput, Workers
+from grader.sandbox.worker_process import SpareWorker, StudentOutput, Workers
 
 
 class StudentModule:
@@ -30,14 +30,15 @@ class StudentModule:
     the validated result (plain ndarrays, Python scalars, tuples, dicts with str keys, or
     wire.Opaque for non-numeric objects), raises StudentRaised when the student's code raised, and StudentAbort
     when there is no answer to be had (grader.sandbox.calls). `expected` names the functions
-    that will be called, for the load report. Use it as a context manager, or `close()` it.
+    that will be called, for the load report. `spare` (grader.sandbox.worker_process.SpareWorker),
+    a worker started before, is its first worker if it fits. Use it as a context manager, or `close()` it.
     """
 
     def __init__(self, module_name: str, cells: Sequence[Cell], limits: SandboxLimits = SandboxLimits(),
-                 confinement: Isolation | None = None, expected: Sequence[str] = ()):
+                 confinement: Isolation | None = None, expected: Sequence[str] = (), spare: SpareWorker | None = None):
         self.module_name, self.limits = module_name, limits
         self.confinement = confinement or isolation.choose("auto")
-        self.workers = Workers(limits, self.confinement)
+        self.workers = Workers(limits, self.confinement, spare)
         self.loader = Loader(module_name, cells, limits, expected, self.workers)
         self.channel = CallChannel(module_name, limits, self.workers, self.loader)
 

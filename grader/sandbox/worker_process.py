@@ -163,22 +163,65 @@ class WorkerProcess:
         return _describe_exit(code)
 
 
-class Workers:
-    """The workers of one submission, one at a time: `current` is the running one, or None
-    when it was stopped (or none started yet). The output, the scratch folder and the peak
-    memory are those of every worker together."""
+class SpareWorker:
+    """A worker started before its submission is known, with the output and scratch folder it
+    will bring to the submission's Workers: grade-all starts the next student's worker while it
+    grades the current one. It is as fresh as one started when needed (a new process, which has
+    run nothing but its own start-up), and serves one submission only."""
 
     def __init__(self, limits: SandboxLimits, confinement: Isolation):
         self.limits, self.confinement = limits, confinement
         self.output = StudentOutput()
         self.scratch = ScratchFolder()
+        try:
+            self.process: WorkerProcess | None = WorkerProcess(limits, self.output, self.scratch.path, confinement)
+        except BaseException:
+            self.scratch.cleanup()
+            raise
+
+    def fits(self, limits: SandboxLimits, confinement: Isolation) -> bool:
+        """Whether it was started with these limits and this confinement, and still runs."""
+        return (self.process is not None and self.limits == limits and self.confinement == confinement
+                and self.process.process.poll() is None)
+
+    def discard(self) -> None:
+        """Stop it, unused, and remove its scratch folder."""
+        if self.process is not None:
+            self.process.kill()
+            self.process = None
+        self.scratch.cleanup()
+
+
+class Workers:
+    """The workers of one submission, one at a time: `current` is the running one, or None
+    when it was stopped (or none started yet). The output, the scratch folder and the peak
+    memory are those of every worker together. A `spare` (SpareWorker) started with the same
+    limits and confinement is the first worker, when it still runs."""
+
+    def __init__(self, limits: SandboxLimits, confinement: Isolation, spare: SpareWorker | None = None):
+        self.limits, self.confinement = limits, confinement
+        self._spare: WorkerProcess | None = None
+        if spare is not None and spare.fits(limits, confinement):
+            self.output, self.scratch, self._spare, spare.process = spare.output, spare.scratch, spare.process, None
+        else:
+            if spare is not None:
+                spare.discard()
+            self.output = StudentOutput()
+            self.scratch = ScratchFolder()
         self.current: WorkerProcess | None = None
         self.peak_rss_kib = 0
 
     def start(self) -> WorkerProcess:
-        """A fresh worker, which becomes `current` (a running one is stopped first)."""
+        """A fresh worker, which becomes `current` (a running one is stopped first): the spare,
+        the first time, if it still runs."""
         if self.current is not None:
             self.stop()
+        spare, self._spare = self._spare, None
+        if spare is not None and spare.process.poll() is None:
+            self.current = spare
+            return spare
+        if spare is not None:
+            spare.kill()
         self.current = WorkerProcess(self.limits, self.output, self.scratch.path, self.confinement)
         return self.current
 
@@ -193,6 +236,9 @@ class Workers:
 
     def close(self) -> None:
         self.stop()
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
         self.scratch.cleanup()
 
 
