@@ -291,3 +291,44 @@ def test_a_graded_name_bound_to_a_value_is_reported_as_not_a_function():
         report = student.load()
         assert report.not_functions == {"softmax": "ndarray"}
         assert "softmax" not in report.defined
+
+
+def test_a_spare_worker_becomes_the_submissions_first_worker_and_is_used_once():
+    from grader.sandbox.isolation import choose
+    from grader.sandbox.worker_process import SpareWorker
+
+    confinement = choose("auto")
+    spare = SpareWorker(LIMITS, confinement)
+    spare_pid, spare_scratch = spare.process.process.pid, spare.scratch.path
+    with StudentModule("hw1", [Cell(SOURCE, "hw1.py")], LIMITS, confinement, spare=spare) as student:
+        assert not student.load().failure
+        assert student.workers.current.process.pid == spare_pid  # no other process was started
+        assert spare.process is None  # handed over: it cannot serve another submission
+        assert student.call("double", np.ones(2)).tolist() == [2.0, 2.0]
+    assert not os.path.exists(spare_scratch)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(spare_pid, 0)
+
+
+def test_a_spare_worker_that_does_not_fit_or_died_is_not_used():
+    from grader.sandbox.isolation import choose
+    from grader.sandbox.worker_process import SpareWorker
+
+    confinement = choose("auto")
+    other_limits = SpareWorker(SandboxLimits(call_seconds=0.5), confinement)  # started with other limits
+    dead = SpareWorker(LIMITS, confinement)
+    os.killpg(dead.process.process.pid, 9)
+    dead.process.process.wait()
+    for spare in (other_limits, dead):
+        pid, scratch = spare.process.process.pid, spare.scratch.path
+        with StudentModule("hw1", [Cell(SOURCE, "hw1.py")], LIMITS, confinement, spare=spare) as student:
+            assert not student.load().failure
+            assert student.workers.current.process.pid != pid
+            assert student.call("double", np.ones(1)).tolist() == [2.0]
+        assert not os.path.exists(scratch)  # discarded with its folder
+    unused = SpareWorker(LIMITS, confinement)
+    pid, scratch = unused.process.process.pid, unused.scratch.path
+    unused.discard()
+    assert not os.path.exists(scratch)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pid, 0)
