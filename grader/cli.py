@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--force", action="store_true", help="regrade every student, even those graded before and unchanged")
     batch.add_argument("--quiet", action="store_true", help="no progress bar or summary; errors only")
     batch.add_argument("--isolation", default="auto", metavar="LEVEL", help="as for grade (default: auto)")
+    batch.add_argument("--similarity", action="store_true",
+                       help="also compare the submissions (as `grader similarity` does, with its defaults) into "
+                            "DIR/similarity/, and add a section to summary.html")
+    _add_similarity_command(commands)
 
     worker = _add_command(commands, "worker", _run_worker, reads_assignments=False,
                           help="start a Dask worker for grade-all --cluster: the sandbox probe, then "
@@ -445,7 +449,9 @@ def _run_grade_all(args: argparse.Namespace) -> int:
     run = {"graded": len(result.graded), "reused": len(result.reused), "faults": len(result.faults),
            "seconds": result.seconds, "jobs": jobs, "notes": run_notes,
            **({"cluster": cluster.label} if cluster else {})}
-    write_atomic(args.out / "summary.html", summary_html(summarise(assignment.name, assignment.title, result.records, functions, run)))
+    similarity = _similarity_section(assignment, batch_plan.students, args.out, jobs, args.quiet) if args.similarity else None
+    write_atomic(args.out / "summary.html",
+                 summary_html(summarise(assignment.name, assignment.title, result.records, functions, run, similarity)))
     if not args.quiet:
         mean = sum(r["score"] for r in result.records) / max(1, len(result.records))
         faults = f", {_count(len(result.faults), 'grader fault')}" if result.faults else ""
@@ -453,6 +459,102 @@ def _run_grade_all(args: argparse.Namespace) -> int:
               f"unchanged since the last run{faults}; mean score {mean:.2f} / {assignment.max_score:g}")
         print(f"wrote {args.out / 'gradebook.csv'}, {args.out / 'summary.html'} and a folder per student")
     return EXIT_GRADER_FAULT if result.faults else EXIT_OK
+
+
+# --- grader similarity, and grade-all --similarity -----------------------------------------
+
+def _add_similarity_command(commands) -> None:
+    from grader.model import SimilaritySettings
+
+    default = SimilaritySettings()
+    similarity = _add_command(commands, "similarity", _run_similarity,
+                              help="pairs of submissions whose code is alike, ranked, side by side (a reason to look, "
+                                   "not a verdict)")
+    similarity.add_argument("assignment", help="assignment name, e.g. hw1")
+    similarity.add_argument("folder", type=Path, help="a folder holding one .py, .ipynb or folder per student")
+    similarity.add_argument("--out", type=Path, required=True, metavar="DIR",
+                            help="where to write similarity.html, pairs.csv and pairs/, a page per pair")
+    similarity.add_argument("--kgram", type=int, default=default.kgram, metavar="TOKENS",
+                            help=f"tokens per hashed k-gram (default: {default.kgram})")
+    similarity.add_argument("--window", type=int, default=default.window, metavar="N",
+                            help=f"winnowing window, in k-grams (default: {default.window})")
+    similarity.add_argument("--common", type=float, default=default.common_share, metavar="SHARE",
+                            help="ignore code found in more than this share of the submissions "
+                                 f"(default: {default.common_share:g})")
+    similarity.add_argument("--min-score", type=float, default=default.min_score, metavar="SCORE",
+                            help=f"report pairs scoring at least this, from 0 to 1 (default: {default.min_score:g})")
+    similarity.add_argument("--max-pairs", type=int, default=default.max_pairs, metavar="N",
+                            help=f"report at most N pairs, highest first (default: {default.max_pairs})")
+    similarity.add_argument("--jobs", type=int, metavar="N",
+                            help="processes reading the submissions of a large class (default: one per CPU)")
+    similarity.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def _run_similarity(args: argparse.Namespace) -> int:
+    from grader.classroom.batch import check_jobs, skipped_note
+    from grader.classroom.roster import read_roster
+    from grader.classroom.similarity import check_settings, compare_class
+    from grader.model import SimilaritySettings
+    from grader.report.terminal import terminal_note
+
+    settings = SimilaritySettings(kgram=args.kgram, window=args.window, common_share=args.common,
+                                  min_score=args.min_score, max_pairs=args.max_pairs)
+    check_settings(settings)
+    assignment = load_assignment(args.assignment, args.assignments)
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} is a file, not a folder")
+    if args.folder.exists() and args.out.resolve() == args.folder.resolve():
+        raise UsageError("--out must not be the submissions folder itself: choose a folder of its own")
+    roster = read_roster(args.folder, exclude=args.out)
+    jobs = check_jobs(args.jobs)
+    if roster.skipped and not args.quiet:
+        print(terminal_note(skipped_note(roster.skipped), "grader: note: "), file=sys.stderr)
+    report = compare_class(assignment, roster.students, settings, jobs)
+    written = _write_similarity(report, args.out, args.quiet)
+    if not args.quiet:
+        print(f"compared {_count(report.compared, 'submission')}, skipped {len(report.skipped)}; "
+              f"{_count(len(report.pairs), 'pair')} reported (score at least {settings.min_score:g})"
+              + (f", {report.pairs_not_shown} more not shown (--max-pairs)" if report.pairs_not_shown else ""))
+        for rank, pair in enumerate(report.pairs[:5], start=1):
+            print(plain_text(f"  {rank}. {pair.a} and {pair.b}: {pair.score:.3f}"))
+        print(f"wrote {args.out / 'similarity.html'}, {args.out / 'pairs.csv'} and {_count(written, 'pair page')}: "
+              "a high score is a reason to look, not a verdict")
+    return EXIT_OK
+
+
+def _write_similarity(report, out: Path, quiet: bool) -> int:
+    """Write the report's files into `out` (removing pair pages of an earlier run that this one
+    does not write), print each skipped submission with its reason; the number of pair pages."""
+    import re
+
+    from grader.report.similarity import PAIR_FOLDER, similarity_files
+    from grader.report.terminal import terminal_note
+
+    if not quiet:
+        for student, reason in report.skipped:
+            print(terminal_note(f"similarity: skipped {student}: {reason}", "grader: note: "), file=sys.stderr)
+    files = similarity_files(report)
+    for name, text in files.items():
+        write_atomic(out / name, text)
+    pages = out / PAIR_FOLDER
+    for stale in sorted(pages.glob("pair-*.html")) if pages.is_dir() else ():
+        if re.fullmatch(r"pair-\d+\.html", stale.name) and f"{PAIR_FOLDER}/{stale.name}" not in files:
+            stale.unlink()
+    return len(report.pairs)
+
+
+def _similarity_section(assignment, students, out: Path, jobs: int, quiet: bool) -> dict:
+    """grade-all --similarity: the report into OUT/similarity/, and summary.html's section."""
+    from grader.classroom.batch import SIMILARITY_FOLDER
+    from grader.classroom.similarity import compare_class
+    from grader.model import SimilaritySettings
+    from grader.report.similarity import summary_section
+
+    report = compare_class(assignment, students, SimilaritySettings(), jobs)
+    _write_similarity(report, out / SIMILARITY_FOLDER, quiet)
+    if not quiet:
+        print(f"similarity: {_count(len(report.pairs), 'pair')} reported, in {out / SIMILARITY_FOLDER / 'similarity.html'}")
+    return summary_section(report, SIMILARITY_FOLDER)
 
 
 def _count(n: int, noun: str) -> str:

@@ -220,3 +220,96 @@ class SelfCheckReport:
     @property
     def all_passed(self) -> bool:
         return bool(self.results) and not self.problems and all(result.passed for result in self.results)
+
+
+# --- `grader similarity`: submissions whose code is alike ---------------------------------
+
+@dataclass(frozen=True)
+class SimilaritySettings:
+    """How a class is compared (grader/classroom/similarity.py, which says why each default).
+
+    `kgram` tokens make a k-gram; winnowing keeps one fingerprint per `window` k-grams at least;
+    a fingerprint found in more than `common_share` of the class (and in more than two
+    submissions) is ignored; a pair is reported when its score is at least `min_score` and it
+    shares at least `min_shared` fingerprints, at most `max_pairs` pairs, highest first.
+    """
+
+    kgram: int = 20
+    window: int = 10
+    common_share: float = 0.5
+    min_score: float = 0.3
+    max_pairs: int = 100
+    min_shared: int = 8
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A passage two submissions share: lines `a_lines` (first, last; 1-based, inclusive) of the
+    first one's listing and `b_lines` of the second's, found by `fingerprints` shared fingerprints.
+    `a_spans` and `b_spans` are the lines its shared k-grams cover, as disjoint (first, last)
+    ranges in order: what differs inside the passage is in neither."""
+
+    a_lines: tuple[int, int]
+    b_lines: tuple[int, int]
+    fingerprints: int
+    a_spans: tuple[tuple[int, int], ...] = ()
+    b_spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class SimilarPair:
+    """Two students whose code is alike: `a` comes before `b` in the class's order; `score` is
+    `shared / min(a_fingerprints, b_fingerprints)`, the share of the smaller one's fingerprints
+    (those not ignored) that the other has too."""
+
+    a: str
+    b: str
+    score: float
+    shared: int
+    a_fingerprints: int
+    b_fingerprints: int
+    passages: tuple[Passage, ...]
+
+
+@dataclass(frozen=True)
+class CodeListing:
+    """What was compared of one student's submission, as shown beside another: the file's lines
+    (a notebook's code cells in order, each after a `# %% NAME cell N` line)."""
+
+    student: str
+    file: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SimilarityReport:
+    """The similarity of a class's submissions, ready for the writers (grader/report/similarity.py).
+
+    `skipped` and `notes` are (student, one line) in the class's order: the submissions not
+    compared and why, and what was left out of those compared (a notebook cell tokenize cannot
+    read). `template` names the template files whose code was ignored (empty: none was found);
+    `template_kgrams` is how many distinct k-grams they hold, `template_ignored` how many distinct
+    fingerprints of the class were ignored as theirs; `common_limit` is the most submissions a
+    fingerprint may be found in and still count, and `common_ignored` how many distinct
+    fingerprints were found in more; `evidence` is how many distinct fingerprints were left.
+    `no_own_code`: students compared whose every fingerprint was ignored (the template, untouched).
+    `pairs` are the reported pairs, highest score first; `pairs_not_shown` met the thresholds but
+    are beyond `settings.max_pairs`. `listings` holds the code of every student in `pairs`.
+    """
+
+    assignment: str
+    title: str
+    settings: SimilaritySettings
+    compared: int
+    skipped: tuple[tuple[str, str], ...]
+    notes: tuple[tuple[str, str], ...]
+    template: tuple[str, ...]
+    template_kgrams: int
+    template_ignored: int
+    common_limit: int
+    common_ignored: int
+    evidence: int
+    no_own_code: tuple[str, ...]
+    pairs: tuple[SimilarPair, ...]
+    pairs_not_shown: int
+    listings: Mapping[str, CodeListing] = field(default_factory=dict)

@@ -75,7 +75,8 @@ function measure(frame) {
     }
   });
   var metrics = {scrollWidth: root.scrollWidth, scrollHeight: root.scrollHeight, innerWidth: view.innerWidth, clientWidth: viewport,
-                 tooWide: tooWide, likelyCauses: doc.querySelectorAll(".likely-cause").length};
+                 tooWide: tooWide, likelyCauses: doc.querySelectorAll(".likely-cause").length,
+                 highlighted: doc.querySelectorAll(".match").length};
   var out = document.createElement("pre");
   out.id = "page-metrics";
   out.textContent = JSON.stringify(metrics);
@@ -159,7 +160,7 @@ def screenshot(page: Path, png: Path, width: int, height: int = SCREENSHOT_HEIGH
 def measure(page: Path, width: int) -> dict:
     """How `page` lays out in a viewport `width` px wide: scrollWidth, innerWidth, clientWidth (the
     viewport without a scroll bar), the elements too wide for it, the number of `.likely-cause`
-    elements."""
+    elements (feedback) and of `.match` elements (the highlighted lines of a similarity pair's page)."""
     with tempfile.TemporaryDirectory(prefix="check-pages-harness-") as folder:
         harness = Path(folder) / "harness.html"
         text = page.read_text(encoding="utf-8")

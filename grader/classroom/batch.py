@@ -40,8 +40,10 @@ from grader.writing import write_atomic
 RECORD = "record.json"
 RECORD_FIELDS = ("student", "submission", "key", "status", "load_status", "score", "max_score", "functions", "points",
                  "notes", "misconceptions", "timings", "graded_at", "pid")  # what student_record writes
-# what `grader grade-all` writes into OUT besides the student folders, and `grader export gradebook` by default
-CLASS_FILES = ("gradebook.csv", "summary.html",
+SIMILARITY_FOLDER = "similarity"  # grade-all --similarity's report (grader/classroom/similarity.py)
+# what `grader grade-all` writes into OUT besides the student folders (its similarity report too), and
+# `grader export gradebook` by default: no student is given one of these names
+CLASS_FILES = ("gradebook.csv", "summary.html", SIMILARITY_FOLDER,
                *(name for lms in FORMAT_NAMES for name in (default_export_name(lms),
                                                           unmatched_name(default_export_name(lms)))))
 GRADER_FAULT = "grader fault"  # a record's status when the grader itself failed on the submission (else "graded")

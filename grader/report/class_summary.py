@@ -52,6 +52,7 @@ class ClassSummary:
     workers: list[dict] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
     run: dict = field(default_factory=dict)
+    similarity: dict | None = None  # grader.report.similarity.summary_section, when grade-all ran with --similarity
 
     @property
     def histogram_size(self) -> tuple[int, int]:
@@ -62,14 +63,16 @@ class ClassSummary:
         return BAR_CHART_WIDTH, BAR_ROW * max(1, len(self.function_bars)) + 24
 
 
-def summarise(assignment: str, title: str, records: Sequence[dict], points: Mapping[str, float], run: dict) -> ClassSummary:
-    """The class summary of `records` (one per student) for an assignment worth `points` per function."""
+def summarise(assignment: str, title: str, records: Sequence[dict], points: Mapping[str, float], run: dict,
+              similarity: dict | None = None) -> ClassSummary:
+    """The class summary of `records` (one per student) for an assignment worth `points` per
+    function; with `similarity` (grader.report.similarity.summary_section), its section too."""
     max_score = float(sum(points.values()))
     scores = [float(r["score"]) for r in records]
     summary = ClassSummary(
         assignment=assignment, title=title, students=len(records), max_score=max_score,
         mean=statistics.mean(scores) if scores else 0.0, median=statistics.median(scores) if scores else 0.0,
-        full_marks=sum(1 for s in scores if s >= max_score - 1e-9), run=run,
+        full_marks=sum(1 for s in scores if s >= max_score - 1e-9), run=run, similarity=similarity,
     )
     summary.histogram, summary.histogram_top = _histogram(scores, max_score)
     summary.functions = _function_stats(records, points)

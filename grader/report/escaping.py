@@ -54,6 +54,11 @@ def _is_unsafe(char: str) -> bool:
     return unicodedata.category(char) in ("Cc", "Cs") or char in _INVISIBLE_FORMATTING
 
 
+# Every character _is_unsafe finds, as one regular expression (Unicode's Cc is U+0000-U+001F and
+# U+007F-U+009F, Cs the surrogates): one pass in C over a page of student code, not a call per character.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff" + "".join(sorted(_INVISIBLE_FORMATTING)) + "]")
+
+
 def _escape(char: str) -> str:
     code = ord(char)
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
@@ -62,7 +67,7 @@ def _escape(char: str) -> str:
 def plain_text(text: str) -> str:
     """`text` with line ends made `\\n` and every other control or bidi character shown as its escape."""
     text = str(text).replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(_escape(char) if _is_unsafe(char) else char for char in text)
+    return _UNSAFE.sub(lambda match: _escape(match.group()), text)
 
 
 def plain_line(text: str) -> str:

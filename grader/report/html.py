@@ -72,4 +72,9 @@ def feedback_html(report: Report) -> str:
 
 def summary_html(summary: ClassSummary) -> str:
     """The instructor's page for a class."""
-    return _environment().get_template("summary.html.j2").render(s=summary)
+    return render("summary.html.j2", s=summary)
+
+
+def render(template: str, **context) -> str:
+    """The page of `template` (a file of grader/templates/) filled with `context`, autoescaped."""
+    return _environment().get_template(template).render(**context)
