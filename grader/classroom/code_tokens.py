@@ -6,7 +6,7 @@ What a token becomes (its *symbol*):
 
 | token | symbol | why |
 |---|---|---|
-| keyword (`def`, `for`, `return`, ...) | itself | the structure of the code |
+| keyword (`def`, `for`, `return`, `True`, `None`, ...) | itself | the structure of the code |
 | name after a `.` (`np.einsum`, `x.T`, `.reshape`) | itself | an attribute or a library function: renaming one's variables does not change it |
 | any other name (variables, functions, parameters, modules, builtins) | `ID` | renaming is the first disguise of a copy |
 | number | `NUM` | `0.5` for `1e-3` changes nothing |
@@ -15,6 +15,7 @@ What a token becomes (its *symbol*):
 | NEWLINE, INDENT, DEDENT | `NEWLINE`, `INDENT`, `DEDENT` | where statements and blocks end |
 | comment, NL (a blank line, a line break inside brackets), ENDMARKER | nothing | layout and comments are not code |
 | a statement that is only a string (a docstring) | nothing | docstrings are comments too |
+| what tokenize cannot classify (`$`, `?`, a lone quote) | itself | it is there in both copies |
 
 Builtins (`len`, `range`) are names like any other: they can be rebound or aliased, and what a
 copy shares with its source is mostly its own variables' structure anyway.
