@@ -491,9 +491,8 @@ def _add_similarity_command(commands) -> None:
 
 
 def _run_similarity(args: argparse.Namespace) -> int:
-    from grader.classroom.batch import check_jobs, skipped_note
     from grader.classroom.roster import read_roster
-    from grader.classroom.similarity import check_settings, compare_class
+    from grader.classroom.similarity import PARALLEL_FROM, check_settings, compare_class
     from grader.model import SimilaritySettings
     from grader.report.terminal import terminal_note
 
@@ -506,9 +505,14 @@ def _run_similarity(args: argparse.Namespace) -> int:
     if args.folder.exists() and args.out.resolve() == args.folder.resolve():
         raise UsageError("--out must not be the submissions folder itself: choose a folder of its own")
     roster = read_roster(args.folder, exclude=args.out)
-    jobs = check_jobs(args.jobs)
-    if roster.skipped and not args.quiet:
-        print(terminal_note(skipped_note(roster.skipped), "grader: note: "), file=sys.stderr)
+    jobs = 1
+    if args.jobs is not None or len(roster.students) >= PARALLEL_FROM or roster.skipped:
+        # only then: grader.classroom.batch imports what grading needs (hypothesis), a fifth of a second
+        from grader.classroom.batch import check_jobs, skipped_note
+
+        jobs = check_jobs(args.jobs)
+        if roster.skipped and not args.quiet:
+            print(terminal_note(skipped_note(roster.skipped), "grader: note: "), file=sys.stderr)
     report = compare_class(assignment, roster.students, settings, jobs)
     written = _write_similarity(report, args.out, args.quiet)
     if not args.quiet:

@@ -192,13 +192,19 @@ def test_a_bad_option_is_a_usage_error(options, message, tmp_path, capsys):
     assert message in err and err.count("\n") == 1
 
 
-def test_a_missing_folder_or_an_output_that_is_a_file_is_a_usage_error_through_the_cli(tmp_path):
+def test_a_missing_folder_or_an_output_that_is_a_file_is_a_usage_error(tmp_path, capsys):
+    from grader.cli import main
+
+    completed = run_grader("similarity", "hw1", tmp_path / "nowhere", "--out", tmp_path / "out")  # the real CLI once
+    assert completed.returncode == 2 and completed.stderr == f"grader: error: folder {tmp_path / 'nowhere'} does not exist\n"
     (tmp_path / "a_file").write_text("", encoding="utf-8")
-    for args, message in ((("similarity", "hw1", tmp_path / "nowhere", "--out", tmp_path / "out"), "does not exist"),
-                          (("similarity", "hw1", tmp_path, "--out", tmp_path / "a_file"), "is a file, not a folder"),
+    for args, message in ((("similarity", "hw1", tmp_path, "--out", tmp_path / "a_file"), "is a file, not a folder"),
+                          (("similarity", "hw1", tmp_path, "--out", tmp_path), "must not be the submissions folder"),
+                          (("similarity", "hw1", tmp_path, "--out", tmp_path / "out", "--jobs", "0"), "--jobs must be at least 1"),
                           (("similarity", "hw1", tmp_path), "required: --out")):
-        completed = run_grader(*args)
-        assert completed.returncode == 2 and message in completed.stderr and completed.stderr.count("\n") == 1, args
+        assert main([str(arg) for arg in args]) == 2, args
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1, (args, err)
 
 
 # --- the method ---------------------------------------------------------------------------
