@@ -91,7 +91,7 @@ class _Compared:
     its listing and notes; the lines token i spans, `first_lines[i]` to `last_lines[i]` (int32,
     shape (n,)); its fingerprints, `hashes[j]` the k-gram at token `positions[j]` (uint64 and
     int64, shape (f,), positions ascending, repeats included); `kgrams`, every distinct k-gram
-    hash, sorted."""
+    hash, sorted; `distinct`, every distinct fingerprint, sorted."""
 
     listing: CodeListing
     notes: tuple[str, ...]
@@ -100,6 +100,7 @@ class _Compared:
     hashes: np.ndarray
     positions: np.ndarray
     kgrams: np.ndarray
+    distinct: np.ndarray
 
 
 def check_settings(settings: SimilaritySettings) -> None:
@@ -155,7 +156,7 @@ def compare_class(assignment: Assignment, students: Sequence[Student], settings:
     as_template: list[np.ndarray] = []
     as_common: list[np.ndarray] = []
     for p in prints:
-        distinct = np.unique(p.hashes)
+        distinct = p.distinct
         in_template = np.isin(distinct, template, assume_unique=True)
         common = (holders[np.searchsorted(known, distinct)] > limit) & ~in_template
         kept.append(distinct[~in_template & ~common])
@@ -241,7 +242,7 @@ def compare_entries(module: str, settings: SimilaritySettings, entries: Sequence
         positions = winnow(hashes, settings.window)
         results.append(_Compared(code.listing, code.notes, np.array(code.tokens.first_lines, dtype=np.int32),
                                  np.array(code.tokens.last_lines, dtype=np.int32), hashes[positions], positions,
-                                 np.unique(hashes)))
+                                 np.unique(hashes), np.unique(hashes[positions])))
     return results
 
 
