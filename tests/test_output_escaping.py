@@ -146,3 +146,15 @@ def test_class_names_are_text_in_the_gradebook_and_paths_in_summary_links(tiny, 
         feedback_page = _Links()
         feedback_page.feed((out / name / "feedback.html").read_text(encoding="utf-8"))
         assert "script" not in feedback_page.tags
+
+
+def test_plain_text_escapes_exactly_the_control_surrogate_and_invisible_formatting_characters():
+    from grader.report.escaping import _INVISIBLE_FORMATTING, plain_text
+
+    # every Cc and Cs character is in the Basic Multilingual Plane; a few others of the other planes too
+    assert plain_text("\r") == "\n"  # a line end, as \r\n is
+    for code in [*range(0x10000), 0x1F600, 0xE0001, 0x10FFFF]:
+        char = chr(code)
+        if char != "\r":
+            unsafe = (unicodedata.category(char) in ("Cc", "Cs") or char in _INVISIBLE_FORMATTING) and char not in "\n\t"
+            assert (plain_text(char) != char) == unsafe, hex(code)
