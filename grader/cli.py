@@ -7,14 +7,17 @@ error (one line on stderr), 1 only for a fault of the grader itself.
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import os
 import json
 import re
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
+from typing import NoReturn
 
 from grader import __version__
 from grader.errors import UsageError
@@ -638,5 +641,26 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The `grader` command (and `python -m grader`): main(), then the process ends.
+
+    Once the command is done (its files written whole and synced, the sandbox's workers and
+    folders gone), the process ends without tearing down the interpreter: freeing every object
+    of numpy and hypothesis one by one took longer than a student's self-check runs its tests.
+    The exit functions still run, and the output is flushed. A command that left a thread
+    running (a Dask client's) ends the usual way, which waits for it.
+    """
+    status = main()
+    if threading.active_count() > 1:
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed or broken stream: nothing more can be said on it
+            pass
+    os._exit(status)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -17,7 +17,7 @@ is never run, imported or compiled: it is only read by the standard `tokenize` m
 3. What is not evidence is ignored: any fingerprint that is a k-gram of the template students
    start from (student_template/NAME/MODULE.py and .ipynb), and any found (as a k-gram anywhere in
    the submission) in more than `common_share` of the submissions compared: what everyone writes
-   (`x = np.asarray(x, dtype=np.float64)`, the graded functions' signatures) says nothing about two of
+   (a conversion to float64 at the top of every function, the graded functions' signatures) says nothing about two of
    them. A fingerprint that only two submissions have is never ignored as common, however small
    the class: that is exactly the evidence sought.
 4. Pairs are counted through an inverted index (fingerprint -> the submissions that have it),
