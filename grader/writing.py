@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 
 def write_atomic(path: Path, text: str | bytes, mode: int | None = None) -> None:
@@ -15,14 +17,20 @@ def write_atomic(path: Path, text: str | bytes, mode: int | None = None) -> None
     a rule), so the course staff can read the reports; the temporary file it starts as is
     private (0600).
     """
+    with writing_atomically(path, mode) as handle:
+        handle.write(text.encode("utf-8") if isinstance(text, str) else text)
+
+
+@contextlib.contextmanager
+def writing_atomically(path: Path, mode: int | None = None) -> Iterator[BinaryIO]:
+    """A binary file to write in parts, which replaces `path` whole when the block ends (and
+    is removed, `path` left as it was, when the block raises): write_atomic's guarantees for a
+    file too large to hold in memory at once."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)
-    else:
-        handle = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False)
+    handle = tempfile.NamedTemporaryFile("wb", dir=path.parent, prefix=f".{path.name}.", delete=False)
     try:
         with handle:
-            handle.write(text)
+            yield handle
             handle.flush()
             os.fchmod(handle.fileno(), 0o666 & ~current_umask() if mode is None else mode)
             os.fsync(handle.fileno())

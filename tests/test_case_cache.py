@@ -107,11 +107,11 @@ def test_the_file_is_private_and_read_back_as_recorded(tiny_assignment, cache):
 
 
 def index_of(path: Path) -> tuple[dict, int]:
-    """The file's index (JSON) and where its segments start."""
+    """The file's index (JSON, at its end) and where the index starts (segment offsets count from the file's start)."""
     data = path.read_bytes()
-    (length,) = struct.unpack_from("<Q", data, len(case_cache.MAGIC))
-    start = len(case_cache.MAGIC) + 8
-    return json.loads(data[start:start + length]), start + length + 32
+    (length,) = struct.unpack_from("<Q", data, len(data) - 8)
+    start = len(data) - 8 - 32 - length
+    return json.loads(data[start:start + length]), start
 
 
 def tamper_index(path: Path) -> None:
@@ -122,10 +122,10 @@ def tamper_index(path: Path) -> None:
 
 
 def tamper_segment(path: Path) -> None:
-    index, base = index_of(path)
+    index, _ = index_of(path)
     offset, length, _ = index["checks"][0]["segment"]
     data = bytearray(path.read_bytes())
-    data[base + offset + length // 2] ^= 0x01  # one bit of a recorded case or value
+    data[offset + length // 2] ^= 0x01  # one bit of a recorded case or value
     path.write_bytes(bytes(data))
 
 
@@ -134,11 +134,11 @@ def truncate(path: Path) -> None:
 
 
 def other_version(path: Path) -> None:
-    index, base = index_of(path)
+    index, start = index_of(path)
     index["version"] = "0" * 64
     text = json.dumps(index, separators=(",", ":")).encode("utf-8")
     data = path.read_bytes()
-    path.write_bytes(case_cache.MAGIC + struct.pack("<Q", len(text)) + text + hashlib.sha256(text).digest() + data[base:])
+    path.write_bytes(data[:start] + text + hashlib.sha256(text).digest() + struct.pack("<Q", len(text)))
 
 
 def group_readable(path: Path) -> None:

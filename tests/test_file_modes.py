@@ -34,3 +34,23 @@ def test_grade_and_grade_all_write_files_with_the_usual_mode(tiny, tmp_path):
     assert len(written) == 9
     assert {str(path.relative_to(tmp_path)): oct(_mode(path)) for path in written} == {
         str(path.relative_to(tmp_path)): "0o644" for path in written}
+
+
+def test_a_file_written_in_parts_replaces_the_old_one_whole_or_not_at_all(tmp_path):
+    import pytest
+
+    from grader.writing import writing_atomically
+
+    path = tmp_path / "cache.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with writing_atomically(path, mode=0o600) as handle:
+            handle.write(b"new, part one")
+            assert path.read_bytes() == b"old"  # a reader meanwhile sees the old file
+            raise RuntimeError("the disk is full")
+    assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["cache.bin"]
+    with writing_atomically(path, mode=0o600) as handle:
+        handle.write(b"new, part one; ")
+        handle.write(b"part two")
+    assert path.read_bytes() == b"new, part one; part two" and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache.bin"]

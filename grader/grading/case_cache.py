@@ -23,7 +23,7 @@ not used), files of mode 0600, written whole (a reader never sees a part, and tw
 writing at once write the same thing). Student code does not reach it: the sandbox exposes no
 home folder, a worker under a uid of its own cannot read the files, and the file a grader
 holds open is not inherited by its workers. A file holds numbers and strings, never code, with
-a digest of its index and of each segment.
+a digest of its index and of each segment; it is written a check at a time, its index last.
 
 Where: $GRADER_CACHE_DIR, else $XDG_CACHE_HOME/nlp-grader/cases, else
 ~/.cache/nlp-grader/cases. Deleting it is always safe.
@@ -48,7 +48,7 @@ from grader.grading.version import assignment_version
 from grader.model import Assignment
 from grader.sandbox.calls import request_bytes
 from grader.sandbox.wire import WireError
-from grader.writing import write_atomic
+from grader.writing import writing_atomically
 
 MAGIC = b"nlp-grader cases\n"
 FORMAT = 2
@@ -106,17 +106,33 @@ def cached_replays(assignment: Assignment, checks: Sequence[Check]) -> Replays:
         replays = _read(path, version, checks)
         if replays is not None:
             return replays
-    segments = [_segment(check) for check in checks]
-    if path is not None:
         try:
-            write_atomic(path, _file_bytes(version, checks, segments), mode=0o600)
+            _record_into(path, version, checks)
         except OSError:  # a full or read-only disk: this process keeps its replays in memory
             pass
         else:
             replays = _read(path, version, checks)
             if replays is not None:
                 return replays
-    return [None if segment is None else StoredCases(segment) for segment in segments]
+    return [None if segment is None else StoredCases(segment) for segment in map(_segment, checks)]
+
+
+def _record_into(path: Path, version: str, checks: Sequence[Check]) -> None:
+    """Record each check's cases and write the cache file, a check at a time (one check's cases
+    are in memory at once): MAGIC, the segments, the index (JSON), its sha256, its length."""
+    entries, offset = [], len(MAGIC)
+    with writing_atomically(path, mode=0o600) as handle:
+        handle.write(MAGIC)
+        for check in checks:
+            segment = _segment(check)
+            entry = {"function": check.function, "name": check.name, "segment": None}
+            if segment is not None:
+                handle.write(segment)
+                entry["segment"] = [offset, len(segment), hashlib.sha256(segment).hexdigest()]
+                offset += len(segment)
+            entries.append(entry)
+        index = json.dumps({"format": FORMAT, "version": version, "checks": entries}, separators=(",", ":")).encode("utf-8")
+        handle.write(index + hashlib.sha256(index).digest() + _LENGTH.pack(len(index)))
 
 
 def cache_folder() -> Path | None:
@@ -168,20 +184,6 @@ def _segment(check: Check) -> bytes | None:
     return segment
 
 
-def _file_bytes(version: str, checks: Sequence[Check], segments: Sequence[bytes | None]) -> bytes:
-    """The cache file: MAGIC, the index's length, the index (JSON), its sha256, then the segments."""
-    entries, offset = [], 0
-    for check, segment in zip(checks, segments):
-        entry = {"function": check.function, "name": check.name, "segment": None}
-        if segment is not None:
-            entry["segment"] = [offset, len(segment), hashlib.sha256(segment).hexdigest()]
-            offset += len(segment)
-        entries.append(entry)
-    index = json.dumps({"format": FORMAT, "version": version, "checks": entries}, separators=(",", ":")).encode("utf-8")
-    return b"".join([MAGIC, _LENGTH.pack(len(index)), index, hashlib.sha256(index).digest(),
-                     *(segment for segment in segments if segment is not None)])
-
-
 def _read(path: Path, version: str, checks: Sequence[Check]) -> Replays | None:
     """The replays in the file at `path`, if it is a private file of ours holding exactly this
     version's checks with an intact index; else None. Segments are read later, when used."""
@@ -194,13 +196,15 @@ def _read(path: Path, version: str, checks: Sequence[Check]) -> Replays | None:
         status = os.fstat(descriptor)
         if not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid() or status.st_mode & 0o077:
             return None
-        head = file.read(0, len(MAGIC) + _LENGTH.size)
-        if head is None or not head.startswith(MAGIC):
+        size = status.st_size
+        head, tail = file.read(0, len(MAGIC)), file.read(size - _LENGTH.size, _LENGTH.size) if size >= _LENGTH.size else None
+        if head != MAGIC or tail is None:
             return None
-        (length,) = _LENGTH.unpack_from(head, len(MAGIC))
-        if length > status.st_size:
+        (length,) = _LENGTH.unpack(tail)
+        index_at = size - _LENGTH.size - _DIGEST_BYTES - length
+        if index_at < len(MAGIC):
             return None
-        index_and_digest = file.read(len(head), length + _DIGEST_BYTES)
+        index_and_digest = file.read(index_at, length + _DIGEST_BYTES)
         if index_and_digest is None or hashlib.sha256(index_and_digest[:length]).digest() != index_and_digest[length:]:
             return None
         stored = json.loads(index_and_digest[:length].decode("utf-8"))
@@ -209,17 +213,16 @@ def _read(path: Path, version: str, checks: Sequence[Check]) -> Replays | None:
             return None
         if any(entry["function"] != check.function or entry["name"] != check.name for entry, check in zip(entries, checks)):
             return None
-        base = len(head) + length + _DIGEST_BYTES
         replays: Replays = []
         for entry in entries:
             if entry["segment"] is None:
                 replays.append(None)
                 continue
-            offset, size, digest = entry["segment"]
-            if not (type(offset) is int and type(size) is int and type(digest) is str and 0 <= offset
-                    and base + offset + size <= status.st_size):
+            offset, length, digest = entry["segment"]
+            if not (type(offset) is int and type(length) is int and type(digest) is str
+                    and len(MAGIC) <= offset and offset + length <= index_at):
                 return None
-            replays.append(StoredCases(file=file, offset=base + offset, length=size, digest=digest))
+            replays.append(StoredCases(file=file, offset=offset, length=length, digest=digest))
         return replays
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # unreadable, not JSON, or not ours
         return None
