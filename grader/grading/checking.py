@@ -7,6 +7,7 @@ the message is built from that case by the grader, never taken from hypothesis.
 
 from __future__ import annotations
 
+import heapq
 import sys
 import time
 import zlib
@@ -229,7 +230,8 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
 
     groups = replay.groups() if replay is not None and not live else None
     if groups is not None:
-        failures: list[_FailedOn] = []
+        failures: list[tuple[int, int, _FailedOn]] = []  # the FAILURES_KEPT smallest: (-size, -order, failure), a heap
+        order = 0
         sent = False
         for index, group in enumerate(groups):
             if size > 1 and not sent:
@@ -240,8 +242,12 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
             for case in group:
                 failed = _failed_on(check, case, prefetched_student(case) if size > 1 else live_student, others)
                 if failed is not None:
-                    failures.append(failed)
-        return _replayed_failure(check, failures, reference, live_student, others)
+                    heapq.heappush(failures, (-_size(case), -order, failed))
+                    order += 1
+                    if len(failures) > FAILURES_KEPT:
+                        heapq.heappop(failures)  # the largest, or the last of the largest
+        kept = [failed for _, _, failed in sorted(failures, key=lambda item: (-item[0], -item[1]))]
+        return _replayed_failure(check, kept, reference, live_student, others)
     try:
         _hypothesis_test(check, run_group)()
     except _FailedOn as failed:
@@ -270,7 +276,7 @@ def _replayed_failure(check: Check, failures: list[_FailedOn], reference: Any, s
     """
     if not failures:
         return None
-    by_size = sorted(failures, key=lambda failed: _size(failed.case))[:FAILURES_KEPT]
+    by_size = sorted(failures, key=lambda failed: _size(failed.case))[:FAILURES_KEPT]  # stable: the first of equals first
     if _failed_on(check, by_size[0].case, student, others) is None:
         return _inconsistent(check, reference, by_size[0].case)
     seen = tuple(_observation(check.function, reference, failed.case, failed.got, failed.error) for failed in by_size)
@@ -444,6 +450,7 @@ def _shrunk_where_unexplained(checks: Sequence[Check], outcomes: list[Outcome], 
     for index, (check, outcome) in enumerate(zip(checks, outcomes)):
         function, failure = check.function, outcome.failure
         if (failure is None or not failure.replayed or function in explained or function in tried or function in aborted
+                or (failure.raised is not None and failure.raised.type_name == NOT_IMPLEMENTED)  # a stub: nothing to tell
                 or any(used in aborted for used in check.uses)
                 or not any(m.function in (None, function) for m in misconceptions)):
             continue
