@@ -9,8 +9,8 @@ For hw1 and hw2, as whole processes, alternating round by round in one run:
     submission, makes the very calls this grading makes (recorded from a real grading, in this
     run) and compares each answer with np.allclose; no sandbox, no hypothesis, no report;
   - `otter run` of Otter-Grader 7 on its correct notebook of three of these functions (15
-    cases), from the peer kit (../shared/peers: `bash run_all.sh setup` builds it in
-    $PEERBENCH, by default /tmp/peerbench); left out, with a note, where it is not built.
+    cases), from the team's peer kit (its `bash run_all.sh setup` builds it in $PEERBENCH, by
+    default /tmp/peerbench; README, Speed); left out, with a note, where it is not built.
 It prints the medians and the ratios (Otter / grader: at least 6; grader / floor: at most 4),
 then the first grading of a version (the case cache emptied before each run), the peak memory
 of the grader and its worker, `grader check` on the reference against plain pytest on the same
@@ -151,8 +151,8 @@ def main() -> None:
     otter = otter_command(args.otter)
     print(f"grade one submission (the reference, whole processes, {args.runs} rounds, {os.cpu_count()} CPUs)")
     if otter is None:
-        print(f"  Otter-Grader is not built in {args.otter}: `PEERBENCH={args.otter} bash ../shared/peers/run_all.sh setup` "
-              "(README, Speed) builds it; its column is left out")
+        print(f"  Otter-Grader is not built in {args.otter}: `PEERBENCH={args.otter} bash PEERS/run_all.sh setup`, "
+              "PEERS being the team's peer kit (README, Speed), builds it; its column is left out")
     with tempfile.TemporaryDirectory(prefix="bench-grade-") as scratch:
         scratch = Path(scratch)
         env = {**os.environ, "GRADER_CACHE_DIR": str(scratch / "case-cache")}
