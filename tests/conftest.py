@@ -88,9 +88,9 @@ def tiny(tiny_assignment):
 
 
 # The test files that take longest (each grades many submissions for real), heaviest first.
-# pytest-xdist's `--dist loadfile` hands whole files to its two workers in collection order, so
+# pytest-xdist's `--dist loadfile` hands whole files to its workers in collection order, so
 # starting with these keeps one worker from being left with a long file at the end while the
-# other is idle. The order changes no test's outcome: each file sets up its own state.
+# others are idle. The order changes no test's outcome: each file sets up its own state.
 LONGEST_FILES = ("test_mutants.py", "test_hw2_audit.py", "test_hostile.py", "test_hostile_unprivileged.py",
                  "test_gaming.py", "test_cluster.py", "test_grade_all.py", "test_audit.py", "test_privileges.py", "test_pages.py",
                  "test_reload_budget.py")
