@@ -177,7 +177,7 @@ def _segment(check: Check) -> bytes | None:
             return None
         if check.single_call and group_size(check) > 1:
             requests = [request_bytes(check.function, [(case.args, dict(case.kwargs)) for case in group])
-                        for group in decode_groups(segment)]
+                        for group in decoded]
             segment = encode_groups(groups, requests)
     except (NotStorable, WireError):
         return None

@@ -217,8 +217,8 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
     def calls_of(group: tuple[Case, ...]) -> list[tuple[tuple, dict]]:
         return [(case.args, dict(case.kwargs)) for case in group]
 
-    def run_group(group: tuple[Case, ...], sent: bool = False) -> None:
-        if size > 1 and not sent:
+    def run_group(group: tuple[Case, ...]) -> None:
+        if size > 1:
             module.send_calls(check.function, calls_of(group))
         for case in group:
             current["case"] = case
