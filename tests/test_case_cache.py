@@ -350,3 +350,35 @@ def test_a_worker_started_while_the_grader_holds_the_cache_open_does_not_inherit
         assert not student.load().failure
         assert student.call("open_files", inode).tolist() == [0.0]
     assert kit.replays[0].groups()
+
+
+def test_case_sources_are_tried_when_a_version_is_recorded_not_at_every_load(tiny_assignment, cache, tmp_path, monkeypatch):
+    """The author's traps are found when the cache is recorded (load_kit tries every check's
+    cases); a load that finds this very version recorded skips that trial; any change to the
+    assignment is a new version, tried again: a recipe that draws no seed is still refused."""
+    import shutil
+    import sys
+
+    from grader.errors import UsageError
+    from grader.grading import assignment as assignment_module
+
+    shutil.copytree(tiny_assignment, tmp_path / "assignments")
+    shutil.copytree(tiny_assignment.parent / "solutions", tmp_path / "solutions")
+    tried = []
+    real = assignment_module.check_case_sources
+    monkeypatch.setattr(assignment_module, "check_case_sources", lambda *a: (tried.append(1), real(*a)))
+    assignment = load_assignment("tiny", tmp_path / "assignments")
+    load_kit(assignment)
+    assert len(tried) == 1 and case_cache.recorded(assignment, assignment_version(assignment))
+    load_kit(assignment)
+    assert len(tried) == 1  # this version is recorded: its cases were tried then
+    cases = tmp_path / "assignments" / "tiny" / "cases.py"
+    text = cases.read_text()
+    assert "draw(seeds())" in text
+    cases.write_text(text.replace("draw(seeds())", "0", 1))  # a recipe that draws no seed
+    for name in [name for name in sys.modules if name.startswith("_grader_assignment_tiny")]:
+        monkeypatch.delitem(sys.modules, name)  # imported afresh, as a new process would
+    assert not case_cache.recorded(assignment, assignment_version(assignment))
+    with pytest.raises(UsageError, match="draws no seeds"):
+        load_kit(assignment)
+    assert len(tried) == 2

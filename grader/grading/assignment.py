@@ -116,12 +116,13 @@ def load_reference(assignment: Assignment) -> ModuleType:
     return _import_file(assignment.reference, f"_grader_reference_{assignment.name}")
 
 
-def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, list]:
+def load_checks(assignment: Assignment, reference: ModuleType, try_sources: bool = True) -> tuple[list, list]:
     """The assignment's checks and misconceptions, from `checks.py` in its folder.
 
     `checks.py` defines `build(reference) -> (checks, misconceptions)`; it may import its
     sibling modules relatively (the folder is loaded as a package). Each check's cases are
-    tried once here (`check_case_sources`).
+    tried once here (`check_case_sources`), unless not `try_sources` (the case cache holds
+    this very version of the assignment, whose cases were tried when it was recorded).
 
     Raises:
         UsageError: checks.py is missing, build() reports a mistake in them (the
@@ -156,7 +157,8 @@ def load_checks(assignment: Assignment, reference: ModuleType) -> tuple[list, li
     names = [check.name for check in checks]
     if len(set(names)) != len(names):
         raise UsageError(f"{checks_file}: two checks share a name; names must be unique")
-    check_case_sources(checks, checks_file)
+    if try_sources:
+        check_case_sources(checks, checks_file)
     return list(checks), list(misconceptions)
 
 

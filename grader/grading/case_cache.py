@@ -97,10 +97,11 @@ class _OpenCache:
         return data if len(data) == length else None
 
 
-def cached_replays(assignment: Assignment, checks: Sequence[Check]) -> Replays:
+def cached_replays(assignment: Assignment, checks: Sequence[Check], version: str | None = None) -> Replays:
     """The recorded cases of each check of `assignment`: read from the cache when it holds this
-    version of the assignment, else recorded (and written to the cache when it can be)."""
-    version = assignment_version(assignment)
+    version of the assignment (`version`, its assignment_version, when the caller has it), else
+    recorded (and written to the cache when it can be)."""
+    version = version or assignment_version(assignment)
     path = cache_path(assignment, version)
     if path is not None:
         replays = _read(path, version, checks)
@@ -184,9 +185,44 @@ def _segment(check: Check) -> bytes | None:
     return segment
 
 
+def recorded(assignment: Assignment, version: str) -> bool:
+    """Whether the cache holds this version of the assignment, with an intact index: its checks
+    loaded, and built a case each (grader.grading.assignment.check_case_sources), when it was
+    recorded, since the version covers every file they depend on."""
+    path = cache_path(assignment, version)
+    return path is not None and _read_index(path, version) is not None
+
+
 def _read(path: Path, version: str, checks: Sequence[Check]) -> Replays | None:
     """The replays in the file at `path`, if it is a private file of ours holding exactly this
     version's checks with an intact index; else None. Segments are read later, when used."""
+    opened = _read_index(path, version)
+    if opened is None:
+        return None
+    file, entries, index_at = opened
+    try:
+        if len(entries) != len(checks):
+            return None
+        if any(entry["function"] != check.function or entry["name"] != check.name for entry, check in zip(entries, checks)):
+            return None
+        replays: Replays = []
+        for entry in entries:
+            if entry["segment"] is None:
+                replays.append(None)
+                continue
+            offset, length, digest = entry["segment"]
+            if not (type(offset) is int and type(length) is int and type(digest) is str
+                    and len(MAGIC) <= offset and offset + length <= index_at):
+                return None
+            replays.append(StoredCases(file=file, offset=offset, length=length, digest=digest))
+        return replays
+    except (ValueError, KeyError, TypeError, AttributeError):  # not ours
+        return None
+
+
+def _read_index(path: Path, version: str) -> tuple[_OpenCache, list, int] | None:
+    """The file at `path`, open, its index's entries and where the index begins, if it is a
+    private file of ours holding this version with an intact index; else None."""
     try:
         descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
@@ -209,20 +245,8 @@ def _read(path: Path, version: str, checks: Sequence[Check]) -> Replays | None:
             return None
         stored = json.loads(index_and_digest[:length].decode("utf-8"))
         entries = stored["checks"]
-        if stored["format"] != FORMAT or stored["version"] != version or len(entries) != len(checks):
+        if stored["format"] != FORMAT or stored["version"] != version or not isinstance(entries, list):
             return None
-        if any(entry["function"] != check.function or entry["name"] != check.name for entry, check in zip(entries, checks)):
-            return None
-        replays: Replays = []
-        for entry in entries:
-            if entry["segment"] is None:
-                replays.append(None)
-                continue
-            offset, length, digest = entry["segment"]
-            if not (type(offset) is int and type(length) is int and type(digest) is str
-                    and len(MAGIC) <= offset and offset + length <= index_at):
-                return None
-            replays.append(StoredCases(file=file, offset=offset, length=length, digest=digest))
-        return replays
+        return file, entries, index_at
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # unreadable, not JSON, or not ours
         return None

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Callable
 
 from grader.grading.assignment import function_hints, load_checks, load_reference
-from grader.grading.case_cache import cached_replays
+from grader.grading.case_cache import cached_replays, recorded
 from grader.grading.checking import run_checks
 from grader.grading.load_notes import load_notes, missing_reason
 from grader.grading.student_run import StudentRun, start_student_run
 from grader.grading.submission import Submission
+from grader.grading.version import assignment_version
 from grader.model import Assignment, Report
 from grader.sandbox import isolation
 from grader.sandbox.isolation import Isolation
@@ -33,10 +34,14 @@ class GradingKit:
 
 def load_kit(assignment: Assignment) -> GradingKit:
     """The reference, checks, misconceptions and hints of `assignment` (trusted instructor code),
-    and the cases of its checks, from the case cache."""
+    and the cases of its checks, from the case cache. Each check's cases are tried when they
+    load (grader.grading.assignment.check_case_sources), unless the cache holds this version:
+    they were tried when it was recorded."""
     reference = load_reference(assignment)
-    checks, misconceptions = load_checks(assignment, reference)
-    return GradingKit(reference, checks, misconceptions, function_hints(assignment), cached_replays(assignment, checks))
+    version = assignment_version(assignment)
+    checks, misconceptions = load_checks(assignment, reference, try_sources=not recorded(assignment, version))
+    return GradingKit(reference, checks, misconceptions, function_hints(assignment),
+                      cached_replays(assignment, checks, version))
 
 
 def grade_submission(assignment: Assignment, path: Path, limits: SandboxLimits = SandboxLimits(),
