@@ -157,6 +157,55 @@ def test_abandoned_answers_are_discarded_before_the_next_call(module):
     np.testing.assert_array_equal(module.call("double", np.full(1, 5.0)), [10.0])
 
 
+def test_calls_sent_unclaimed_are_answered_once_claimed_and_counted_then(module):
+    """The next check's calls, sent before it asks for them, are its answers when it sends the
+    very same message, and count as calls made only then."""
+    from grader.sandbox.calls import request_bytes
+
+    first = [((np.full(2, float(i)),), {}) for i in range(3)]
+    second = [((np.full(1, 10.0 + i),), {}) for i in range(2)]
+    module.send_calls("double", first)
+    assert module.send_unclaimed("double", second, request_bytes("double", second))
+    assert module.calls == 3  # the unclaimed two are not calls made yet
+    for i in range(3):
+        np.testing.assert_array_equal(module.next_answer(), [2.0 * i, 2.0 * i])
+    assert module.send_ahead("double", second, request_bytes("double", second))  # claimed: not sent again
+    assert module.calls == 5
+    assert [module.next_answer().tolist() for _ in range(2)] == [[20.0], [22.0]]
+    np.testing.assert_array_equal(module.call("double", np.full(1, 4.0)), [8.0])  # nothing left in the channel
+
+
+def test_calls_sent_unclaimed_and_never_claimed_are_dropped_before_any_other_call(module):
+    from grader.sandbox.calls import request_bytes
+
+    unclaimed = [((np.full(1, 1.0 + i),), {}) for i in range(4)]
+    assert module.send_unclaimed("double", unclaimed, request_bytes("double", unclaimed))
+    np.testing.assert_array_equal(module.call("pair", np.full(2, 3.0))[0], [3.0, 3.0])  # not an answer of double
+    other = [((np.full(1, 7.0),), {})]  # a different message of the same function claims nothing
+    assert module.send_unclaimed("double", unclaimed, request_bytes("double", unclaimed))
+    module.send_calls("double", other)
+    np.testing.assert_array_equal(module.next_answer(), [14.0])
+    assert module.calls == 2
+
+
+def test_calls_sent_unclaimed_to_a_worker_that_was_stopped_are_sent_again(module):
+    from grader.sandbox.calls import request_bytes
+
+    calls = [((np.full(1, 2.0),), {})]
+    assert module.send_unclaimed("double", calls, request_bytes("double", calls))
+    with pytest.raises(StudentAbort):
+        module.call("die", np.ones(1))  # drops the unclaimed answer first, then the worker dies
+    assert module.send_unclaimed("double", calls, request_bytes("double", calls)) is False  # no worker running
+    module.send_calls("double", calls, request_bytes("double", calls))  # a fresh worker is asked
+    np.testing.assert_array_equal(module.next_answer(), [4.0])
+    assert module.restarts == 1
+    assert module.send_unclaimed("double", calls, request_bytes("double", calls))
+    module.workers.stop()  # the worker those calls went to is gone before they are claimed
+    module.send_calls("double", calls, request_bytes("double", calls))  # not claimed from it: asked again
+    np.testing.assert_array_equal(module.next_answer(), [4.0])
+    assert module.restarts == 2
+
+
 @pytest.mark.parametrize("source, failure, kind", [
     ("import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass\n", "took longer than 1.5 s", "time"),
     ("import os\nos._exit(0)\n", "the worker died while running the submission", "died"),

@@ -178,7 +178,8 @@ def _with_expectation(check: Check, case: Case) -> Case:
 
 
 def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay: Any = None,
-                    live: bool = False) -> Failure | None:
+                    live: bool = False, groups: list | None = None,
+                    upcoming: Callable[[], tuple | None] | None = None) -> Failure | None:
     """Run one check; None if it passed.
 
     With `replay` (the check's recorded cases, grader.grading.case_cache.StoredCases), its
@@ -191,7 +192,9 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
     hypothesis example and sends their calls together: hypothesis's own cost is shared by
     several cases, and the worker computes the next answer while this process checks one.
     Replaying, the next group's calls are sent before this group's answers are checked, so
-    that the worker is never idle.
+    that the worker is never idle: at the last group, the next check's first group
+    (`upcoming()`: its function, calls and message, or None), unclaimed (StudentModule.send_unclaimed).
+    `groups`, when given, are `replay`'s groups, read before.
     """
     size = group_size(check)
     current: dict[str, Case] = {}
@@ -228,8 +231,9 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
                     seen.append(failed)
                 raise failed
 
-    groups = replay.groups() if replay is not None and not live else None
-    if groups is not None:
+    if groups is None:
+        groups = replay.groups() if replay is not None and not live else None
+    if groups is not None and not live:
         failures: list[tuple[int, int, _FailedOn]] = []  # the FAILURES_KEPT smallest: (-size, -order, failure), a heap
         order = 0
         sent = False
@@ -239,6 +243,10 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
             following = groups[index + 1] if index + 1 < len(groups) else None
             sent = (size > 1 and following is not None
                     and module.send_ahead(check.function, calls_of(following), following.request))
+            if following is None and size > 1 and not failures and upcoming is not None:  # a failure is called again, dropping them
+                next_group = upcoming()
+                if next_group is not None:
+                    module.send_unclaimed(*next_group)
             for case in group:
                 failed = _failed_on(check, case, prefetched_student(case) if size > 1 else live_student, others)
                 if failed is not None:
@@ -411,7 +419,27 @@ def _check_all(checks: Sequence[Check], module: StudentModule | None, misconcept
     """The outcome of each check, in order: the checking step, the only one that calls the student."""
     aborted = dict(missing)
     outcomes = []
-    for check, replay in zip(checks, replays, strict=True):
+    read: dict[int, list | None] = {}  # the groups of a replayed check, read once (the next check's, early)
+
+    def groups_of(index: int) -> list | None:
+        if index not in read:
+            read[index] = replays[index].groups() if replays[index] is not None else None
+        return read[index]
+
+    def first_group_of(index: int) -> tuple | None:
+        """The first calls check `index` will send, as StudentModule.send_unclaimed takes them, if
+        it is a replayed check whose calls go together and it will run; else None."""
+        if module is None or index >= len(checks):
+            return None
+        check = checks[index]
+        if group_size(check) < 2 or check.function in aborted or any(f in aborted for f in check.uses):
+            return None
+        groups = groups_of(index)
+        if not groups or getattr(groups[0], "request", None) is None:
+            return None
+        return check.function, [(case.args, dict(case.kwargs)) for case in groups[0]], groups[0].request
+
+    for index, (check, replay) in enumerate(zip(checks, replays, strict=True)):
         started = time.perf_counter()
         unusable = [function for function in check.uses if function in aborted]
         if check.function in aborted:
@@ -420,7 +448,8 @@ def _check_all(checks: Sequence[Check], module: StudentModule | None, misconcept
             failure = Failure(f"not run: it calls your {unusable[0]}, which cannot be called ({aborted[unusable[0]]})")
         else:
             try:
-                failure = _run_hypothesis(check, module, reference, replay)
+                failure = _run_hypothesis(check, module, reference, replay, groups=groups_of(index),
+                                          upcoming=lambda index=index: first_group_of(index + 1))
             except StudentAbort as abort:
                 aborted[_aborted_function(abort, check)] = abort.reason
                 failure = Failure(abort.reason)
@@ -432,6 +461,7 @@ def _check_all(checks: Sequence[Check], module: StudentModule | None, misconcept
                 aborted[_aborted_function(abort, check)] = abort.reason
                 failure, hints = _explained(check, failure, misconceptions, reference, None)
         outcomes.append(Outcome(failure, tuple(hints), time.perf_counter() - started))
+        read.pop(index, None)
     return _shrunk_where_unexplained(checks, outcomes, module, misconceptions, reference, aborted)
 
 

@@ -10,6 +10,10 @@ fresh worker with the submission loaded again (grader.sandbox.loader), while the
 
 Calls may be sent several at once (`send_calls`), and the worker answers each as soon as it
 is done, so the caller checks one answer (`next_answer`) while the worker computes the next.
+Calls may even be sent before anyone asks for them (`send_unclaimed`: the next check's first
+calls, while this one's answers are checked): a later `send_calls` or `send_ahead` of the very
+same message claims them instead of sending it, and any other call first reads and drops
+their answers, so answers are always read in the order their calls were sent.
 All calls share `calls_seconds` of waiting for answers, one function's calls `function_seconds`.
 """
 
@@ -61,6 +65,9 @@ class CallChannel:
         self.calls_budget = TimeBudget(limits.calls_seconds)  # waiting for answers, every call
         self.function_budgets: dict[str, TimeBudget] = {}  # waiting for answers, per function
         self._pending: deque[str] = deque()  # the function of each call sent and not yet answered, oldest first
+        # messages sent by send_unclaimed that no one has claimed yet, in the order sent (their
+        # answers come after those of _pending): (message, function, number of calls)
+        self._unclaimed: deque[tuple[bytes, str, int]] = deque()
         self._answering: WorkerProcess | None = None  # the worker those calls were sent to
 
     def call(self, function: str, *args: Any, **kwargs: Any) -> Any:
@@ -76,6 +83,10 @@ class CallChannel:
             WireError: an argument cannot cross to the worker as it is (a fault of the assignment's cases).
         """
         self._discard_pending()
+        data = request if request is not None else request_bytes(function, calls)
+        if self._claim(function, data, len(calls)):
+            return
+        self._discard_unclaimed()
         if self.loader.broken:
             raise StudentAbort(self.loader.broken)
         if self.calls_budget.remaining <= 0:
@@ -86,7 +97,6 @@ class CallChannel:
             reason = self.loader.reload()
             if reason:
                 raise StudentAbort(reason)
-        data = request if request is not None else request_bytes(function, calls)
         worker = self.workers.current
         try:
             wire.write_all(worker.to_worker, data)
@@ -104,19 +114,61 @@ class CallChannel:
         Raises:
             WireError: as send_calls.
         """
-        if not self._in_flight() or self.loader.broken or self.calls_budget.remaining <= 0 \
-                or self._function_budget(function).remaining <= 0:
+        data = request if request is not None else request_bytes(function, calls)
+        if self._claim(function, data, len(calls)):
+            return True
+        if self._unclaimed or not self._in_flight():
+            return False
+        if self._write_if_room(function, data):
+            self._sent(self.workers.current, function, len(calls))
+            return True
+        return False
+
+    def send_unclaimed(self, function: str, calls: list[tuple[tuple, dict]], request: bytes | None = None) -> bool:
+        """Send calls no one has asked for yet, after every call in flight, if that cannot block
+        (as send_ahead): a later send_calls or send_ahead of the same message claims them. False
+        if not sent, or if `function` is slow (its calls have waited a quarter of a call's limit
+        already). They count as calls made once claimed; the answers of a message never claimed
+        are read and dropped before the next call is sent, their wait charged to the budgets as any.
+
+        Raises:
+            WireError: as send_calls.
+        """
+        if self.workers.current is None or self._answering not in (None, self.workers.current) \
+                or self._function_budget(function).spent > self.limits.call_seconds / 4:
             return False
         data = request if request is not None else request_bytes(function, calls)
+        if not self._write_if_room(function, data):
+            return False
+        self._answering = self.workers.current
+        self._unclaimed.append((data, function, len(calls)))
+        return True
+
+    def _write_if_room(self, function: str, data: bytes) -> bool:
+        """Write `data` to the current worker if it fits in the room its channel has now, and
+        the budgets and loader allow a call of `function`; whether it was written."""
         worker = self.workers.current
+        if worker is None or self.loader.broken or self.calls_budget.remaining <= 0 \
+                or self._function_budget(function).remaining <= 0:
+            return False
         room = wire.room_to_write(worker.to_worker)
         if room is None or len(data) > room // 2:  # half: a pipe's room is counted in pages, which writes fill partly
             return False
         try:
             wire.write_all(worker.to_worker, data)
-        except wire.WireClosed:  # next_answer finds out what happened to it
-            return True
-        self._sent(worker, function, len(calls))
+        except wire.WireClosed:  # the next answer read finds out what happened to it
+            pass
+        return True
+
+    def _claim(self, function: str, data: bytes, count: int) -> bool:
+        """Whether the oldest message sent unclaimed is `data`, asking for `count` calls of
+        `function`: if so, its calls are now the caller's, answered after those in flight."""
+        if self._unclaimed and self._answering is not self.workers.current:
+            self._unclaimed.clear()  # sent to a worker that is gone: nothing will answer them
+        if not self._unclaimed or self._unclaimed[0] != (data, function, count):
+            return False
+        self._unclaimed.popleft()
+        self._sent(self._answering, function, count)
         return True
 
     def _sent(self, worker, function: str, count: int) -> None:
@@ -166,6 +218,17 @@ class CallChannel:
                 pass
         self._pending.clear()
 
+    def _discard_unclaimed(self) -> None:
+        """Read and drop the answers of every message sent unclaimed (before another call is
+        sent, whose answer must not be taken for theirs). Not counted as calls made."""
+        while self._unclaimed:
+            _, function, count = self._unclaimed.popleft()
+            if self._answering is not self.workers.current:
+                continue
+            self._pending.extend([function] * count)
+            self._discard_pending()
+        self._unclaimed.clear()
+
     def _answer(self, function: str, answer: messages.Answer) -> Any:
         """The value of a parsed answer, or the exception that says why there is none."""
         if answer.status == "ok":
@@ -183,6 +246,7 @@ class CallChannel:
     def _stop_worker(self, grace: float = 0.0) -> str:
         """Stop the worker: the answers still due from it are lost."""
         self._pending.clear()
+        self._unclaimed.clear()
         return self.workers.stop(grace)
 
     def _function_budget(self, function: str) -> TimeBudget:
