@@ -149,3 +149,33 @@ def test_the_gradebook_has_a_row_per_student_and_defuses_formulas():
     assert rows[0] == ["student", "score", "max_score", "f", "g", "notes"]
     assert rows[1] == ["'=HYPERLINK(1)", "14", "100", "8", "6", ""]
     assert rows[2] == ["bob", "0", "100", "0", "0", "line 3: SyntaxError | -x"]
+
+
+def test_a_failure_kept_holds_the_students_exception_without_the_frames_it_went_through():
+    """A check's kept failures must not keep its cases alive through the frames of a traceback
+    (a grade-all job would hold every replayed case of a failing check until the garbage collector runs)."""
+    from grader.authoring.checks import CheckFailure
+    from grader.grading.checking import _failed_on
+    from grader.sandbox.calls import StudentRaised
+
+    class Raising:
+        function, uses = "f", ()
+
+        def __init__(self, wrap: bool):
+            self.wrap = wrap
+
+        def verify(self, student, case):
+            try:
+                student(case)
+            except StudentRaised as error:
+                if self.wrap:
+                    raise CheckFailure("wrapped", raised=error) from None
+                raise
+
+    def student(case):
+        raise StudentRaised("ValueError", "no", None)
+
+    for wrap in (False, True):
+        failed = _failed_on(Raising(wrap), object(), student, {})
+        assert failed is not None and failed.raised is not None and failed.raised.type_name == "ValueError"
+        assert failed.raised.__traceback__ is None

@@ -101,13 +101,16 @@ NOT_IMPLEMENTED = "NotImplementedError"
 
 def _failed_on(check: Check, case: Case, student: Callable[..., Any], others: dict[str, Any]) -> _FailedOn | None:
     """Run `check.verify` on one case (with the other functions it uses); how it failed, or None if it passed."""
+    # A failure kept holds the student's exception without the frames it was raised through:
+    # they would keep every case of the replay (and the answers) alive until the garbage collector runs.
     try:
         _verify(check, student, case, others)
     except StudentRaised as error:
         return _FailedOn(f"{check.function} raised {error.type_name}: {error.message}{error.place}", case,
-                         error=f"{error.type_name}: {error.message}", raised=error)
+                         error=f"{error.type_name}: {error.message}", raised=error.with_traceback(None))
     except CheckFailure as failure:
-        return _FailedOn(failure.message, case, failure.got, raised=failure.raised)
+        raised = failure.raised.with_traceback(None) if failure.raised is not None else None
+        return _FailedOn(failure.message, case, failure.got, raised=raised)
     return None
 
 
