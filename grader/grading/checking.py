@@ -180,16 +180,15 @@ def _with_expectation(check: Check, case: Case) -> Case:
     return replace(case, expected=value)
 
 
-def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay: Any = None,
-                    live: bool = False, groups: list | None = None,
+def _run_hypothesis(check: Check, module: StudentModule, reference: Any, groups: list | None = None,
                     upcoming: Callable[[], tuple | None] | None = None) -> Failure | None:
     """Run one check; None if it passed.
 
-    With `replay` (the check's recorded cases, grader.grading.case_cache.StoredCases), its
-    cases are replayed, expecting their recorded values, without hypothesis or the reference:
-    the same cases in the same order, every one of them, and a failure is shown on the
-    smallest that failed (`_replayed_failure`). Without (or `live`), hypothesis runs the check,
-    and shrinks its first failure to the smallest case it can find.
+    With `groups` (the check's recorded cases, as grader.grading.case_cache.StoredCases.groups
+    reads them), its cases are replayed, expecting their recorded values, without hypothesis or
+    the reference: the same cases in the same order, every one of them, and a failure is shown
+    on the smallest that failed (`_replayed_failure`). Without, hypothesis runs the check, and
+    shrinks its first failure to the smallest case it can find.
 
     A check whose verify makes exactly one call draws CASES_PER_EXAMPLE cases per
     hypothesis example and sends their calls together: hypothesis's own cost is shared by
@@ -197,7 +196,6 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
     Replaying, the next group's calls are sent before this group's answers are checked, so
     that the worker is never idle: at the last group, the next check's first group
     (`upcoming()`: its function, calls and message, or None), unclaimed (StudentModule.send_unclaimed).
-    `groups`, when given, are `replay`'s groups, read before.
     """
     size = group_size(check)
     current: dict[str, Case] = {}
@@ -234,9 +232,7 @@ def _run_hypothesis(check: Check, module: StudentModule, reference: Any, replay:
                     seen.append(failed)
                 raise failed
 
-    if groups is None:
-        groups = replay.groups() if replay is not None and not live else None
-    if groups is not None and not live:
+    if groups is not None:
         failures: list[tuple[int, int, _FailedOn]] = []  # the FAILURES_KEPT smallest: (-size, -order, failure), a heap
         order = 0
         sent = False
@@ -442,7 +438,7 @@ def _check_all(checks: Sequence[Check], module: StudentModule | None, misconcept
             return None
         return check.function, [(case.args, dict(case.kwargs)) for case in groups[0]], groups[0].request
 
-    for index, (check, replay) in enumerate(zip(checks, replays, strict=True)):
+    for index, (check, _) in enumerate(zip(checks, replays, strict=True)):
         started = time.perf_counter()
         unusable = [function for function in check.uses if function in aborted]
         if check.function in aborted:
@@ -451,7 +447,7 @@ def _check_all(checks: Sequence[Check], module: StudentModule | None, misconcept
             failure = Failure(f"not run: it calls your {unusable[0]}, which cannot be called ({aborted[unusable[0]]})")
         else:
             try:
-                failure = _run_hypothesis(check, module, reference, replay, groups=groups_of(index),
+                failure = _run_hypothesis(check, module, reference, groups_of(index),
                                           upcoming=lambda index=index: first_group_of(index + 1))
             except StudentAbort as abort:
                 aborted[_aborted_function(abort, check)] = abort.reason
@@ -490,7 +486,7 @@ def _shrunk_where_unexplained(checks: Sequence[Check], outcomes: list[Outcome], 
         tried.add(function)
         started = time.perf_counter()
         try:
-            shrunk = _run_hypothesis(check, module, reference, live=True)
+            shrunk = _run_hypothesis(check, module, reference)
         except StudentAbort as abort:
             aborted[_aborted_function(abort, check)] = abort.reason
             continue
